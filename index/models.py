@@ -73,7 +73,8 @@ class Chunk:
 
     ``text`` is the passage as it stands in the item (what a citation quotes); ``embed_text``
     prefixes a short context line so that "Godkendt." still says what was approved.
-    ``start``/``end`` are character offsets of ``text`` inside the section or decision text.
+    ``start``/``end`` are character offsets of ``text`` inside its block: the decision or
+    section (numbered ``block``, decisions first) it was cut from.
     """
 
     id: str
@@ -94,6 +95,7 @@ class Chunk:
     case_number: str | None = None
     decision_body: str | None = None
     decision_date: str | None = None
+    block: int = 0  # which decision/section of the item, in item order (decisions first)
 
     @property
     def date_int(self) -> int:

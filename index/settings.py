@@ -44,7 +44,9 @@ class Settings:
 
 def load_settings(env: Mapping[str, str] | None = None) -> Settings:
     env = os.environ if env is None else env
-    data_dir = Path(env["REFERAT_DATA_DIR"]) if env.get("REFERAT_DATA_DIR") else default_data_dir(env)
+    data_dir = (
+        Path(env["REFERAT_DATA_DIR"]) if env.get("REFERAT_DATA_DIR") else default_data_dir(env)
+    )
     db_dir = Path(env["REFERAT_DB"]) if env.get("REFERAT_DB") else data_dir / "db"
     return Settings(
         data_dir=data_dir,

