@@ -274,7 +274,8 @@ class Catalog:
             rows = self._db.execute(
                 "SELECT c.chunk_id, c.text, c.embed_text, i.meeting_id, c.item_id, m.source,"
                 " m.body, m.meeting_date, i.number, i.title, c.section, c.is_decision, c.start,"
-                " c.end, m.municipality, i.case_number, b.decision_body, b.decision_date, c.block"
+                " c.end, m.municipality, i.case_number, b.decision_body, b.decision_date, c.block,"
+                " i.closed"
                 " FROM chunks c JOIN items i ON i.item_id=c.item_id"
                 " JOIN meetings m ON m.meeting_id=i.meeting_id"
                 " LEFT JOIN blocks b ON b.item_id=c.item_id AND b.block=c.block"
@@ -302,6 +303,7 @@ class Catalog:
                     decision_body=row[16],
                     decision_date=row[17],
                     block=row[18],
+                    closed=bool(row[19]),
                 )
         return found
 

@@ -80,15 +80,49 @@ def context_line(meeting: Meeting, item: AgendaItem, section: str) -> str:
     return " | ".join(parts)
 
 
+TITLE_SECTION = "Titel"
+_UNINFORMATIVE_TITLES = {"lukket", "lukket punkt", "lukket sag"}
+
+
+def _title_chunk(meeting: Meeting, item: AgendaItem, key: str, meeting_key: str) -> Chunk | None:
+    """An item with no text (closed, or empty) is still findable by its public title."""
+    if item.title.strip().lower().rstrip(".:") in _UNINFORMATIVE_TITLES:
+        return None
+    return Chunk(
+        id=f"{key}:title",
+        text=item.title,
+        embed_text=f"{context_line(meeting, item, TITLE_SECTION)}\n{item.title}",
+        meeting_id=meeting_key,
+        item_id=key,
+        source=meeting.source,
+        body=meeting.body,
+        meeting_date=meeting.meeting_date,
+        item_number=item.number,
+        title=item.title,
+        section=TITLE_SECTION,
+        is_decision=False,
+        start=0,
+        end=len(item.title),
+        municipality=meeting.municipality,
+        case_number=item.case_number,
+        block=-1,
+        closed=item.closed,
+    )
+
+
 def chunk_meeting(
     meeting: Meeting, file_key: str, config: ChunkingConfig | None = None
 ) -> Iterator[Chunk]:
     config = config or ChunkingConfig()
     meeting_key = meeting_id(file_key, meeting)
     for ordinal, item in enumerate(meeting.items):
-        if item.closed:
-            continue
         key = item_id(meeting_key, item, ordinal)
+        if item.closed or not (item.decisions or any(s.text.strip() for s in item.sections)):
+            # Closed items were stripped of their text by the parser; only the title is public.
+            title_chunk = _title_chunk(meeting, item, key, meeting_key)
+            if title_chunk is not None:
+                yield title_chunk
+            continue
         blocks: list[tuple[str, str, bool, str | None, str | None]] = [
             ("Beslutning", d.text, True, d.body, d.date) for d in item.decisions
         ]

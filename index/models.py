@@ -96,6 +96,7 @@ class Chunk:
     decision_body: str | None = None
     decision_date: str | None = None
     block: int = 0  # which decision/section of the item, in item order (decisions first)
+    closed: bool = False  # a closed item's public title, the only thing of it that is indexed
 
     @property
     def date_int(self) -> int:

@@ -59,6 +59,7 @@ def chunk_metadata(chunk: Chunk, file_key: str) -> dict[str, str | int | bool]:
         "section": chunk.section,
         "is_decision": chunk.is_decision,
         "block": chunk.block,
+        "closed": chunk.closed,
         "start": chunk.start,
         "end": chunk.end,
     }

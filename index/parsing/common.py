@@ -10,6 +10,8 @@ import re
 import unicodedata
 from dataclasses import dataclass
 
+from index.models import Decision
+
 # Canonical section names. Keys are folded (lower case, single spaces, no trailing punctuation).
 SECTION_ALIASES: dict[str, str] = {
     "baggrund": "Baggrund",
@@ -50,6 +52,15 @@ SECTION_ALIASES: dict[str, str] = {
     "miljømæssige konsekvenser": "Miljø",
     "klimamæssige konsekvenser": "Miljø",
     "beslutning": "Beslutning",
+    # Headings of the structured formats (eDoc, SBSYS, FirstAgenda web pages).
+    "sammendrag": "Resume",
+    "beslutningspunkter": "Indstilling",
+    "administrationens indstilling": "Indstilling",
+    "økonomiske konsekvenser og finansiering": "Økonomi",
+    "beslutningen træffes af": "Sagsprocedure",
+    "sagen afgøres af": "Sagsprocedure",
+    "tidligere behandling": "Sagsforløb",
+    "punktet behandlet tidligere": "Sagsforløb",
 }
 
 DECISION_SECTION = "Beslutning"
@@ -195,3 +206,35 @@ def is_closed_status(line: str) -> bool:
 
 def is_open_status(line: str) -> bool:
     return fold_heading(line) in {"åbent", "åben", "åbent punkt", "åben sag"}
+
+
+def tidy_body(raw: str) -> str:
+    """A body name from a heading or field: "FORRETNINGSUDVALGET" -> "Forretningsudvalget"."""
+    return _tidy_body(raw)
+
+
+_TOWN_HALL = re.compile(r"\b([A-ZÆØÅ][\wæøå]*(?:-[A-ZÆØÅ][\wæøå]*)*)\s+(?:Rådhus|Kommune)\b")
+
+
+def municipality_from_place(text: str) -> str | None:
+    """The municipality a meeting place names: "Lokale 3 på Ballerup Rådhus" -> "Ballerup"."""
+    match = _TOWN_HALL.search(text)
+    return match.group(1) if match else None
+
+
+def resolve_decision(
+    text: str, heading: DecisionHeading | None, meeting_body: str, meeting_date: str
+) -> Decision:
+    """A decision with the body and date its heading names, else the meeting's own.
+
+    The meeting date is only assumed when the heading names no other body: "Regionsrådets
+    beslutning" in a committee's minutes was (or will be) taken on another day.
+    """
+    body = heading.body if heading is not None and heading.body else None
+    date = heading.date if heading is not None and heading.date else None
+    same_body = body is None or fold_heading(body) == fold_heading(meeting_body)
+    return Decision(
+        text=text,
+        body=body or meeting_body,
+        date=date or (meeting_date if same_body else None),
+    )
