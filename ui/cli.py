@@ -218,3 +218,82 @@ def stats(db: str | None, as_json: bool) -> None:
     for key, value in figures.items():
         shown = ", ".join(value) if isinstance(value, list) else value
         click.echo(f"  {key.replace('_', ' ')}: {shown}")
+
+
+# -- ask -----------------------------------------------------------------------------------
+def _filter(
+    body: tuple[str, ...], date_from: str | None, date_to: str | None, case: str | None
+) -> Any:
+    from index.store import SearchFilter
+
+    return SearchFilter(bodies=body, date_from=date_from, date_to=date_to, case_number=case)
+
+
+def _open_engine(settings: Settings) -> Any:
+    from index.open import IndexUnavailable
+    from index.pipeline import ModelMismatch
+    from rag.engine import Engine
+
+    try:
+        return Engine.open(settings)
+    except (IndexUnavailable, ModelMismatch) as error:
+        _fail(str(error))
+    return None
+
+
+def _print_answer(answer: Any) -> None:
+    click.echo(answer.answer)
+    if answer.citations:
+        click.echo("\nKilder:")
+        for n, citation in enumerate(answer.citations, start=1):
+            extra = " (lukket punkt)" if citation.closed else ""
+            case = f", sag {citation.case_number}" if citation.case_number else ""
+            click.echo(f"  [{n}] {citation.label}{case}{extra}\n      {citation.source}")
+    if answer.trail:
+        click.echo("\nSagens forløb:")
+        for step in answer.trail:
+            outcome = f" – {step.outcome}" if step.outcome else ""
+            click.echo(
+                f"  {step.meeting_date}  {step.body}, punkt {step.item}: {step.title}{outcome}"
+            )
+
+
+iso_date = click.DateTime(formats=["%Y-%m-%d"])
+
+
+@cli.command()
+@db_option
+@embed_model_option
+@json_option
+@click.option("--body", multiple=True, help="Only this body (repeatable), e.g. Byrådet.")
+@click.option("--from", "date_from", type=iso_date, help="Earliest meeting date, YYYY-MM-DD.")
+@click.option("--to", "date_to", type=iso_date, help="Latest meeting date, YYYY-MM-DD.")
+@click.option("--case", help="Only this case number, e.g. 17/163.")
+@click.option("--k", default=5, show_default=True, help="How many agenda items to consider.")
+@click.argument("question", nargs=-1, required=True)
+def ask(
+    db: str | None,
+    embed_model: str | None,
+    as_json: bool,
+    body: tuple[str, ...],
+    date_from: Any,
+    date_to: Any,
+    case: str | None,
+    k: int,
+    question: tuple[str, ...],
+) -> None:
+    """Ask a question of the indexed minutes; the answer quotes them and cites its sources."""
+    from rag.engine import answer_to_json
+
+    engine = _open_engine(_settings(db, embed_model))
+    search_filter = _filter(
+        body,
+        date_from.date().isoformat() if date_from else None,
+        date_to.date().isoformat() if date_to else None,
+        case,
+    )
+    answer = engine.ask(" ".join(question), search_filter, k)
+    if as_json:
+        click.echo(json.dumps(answer_to_json(answer), ensure_ascii=False, indent=2))
+    else:
+        _print_answer(answer)

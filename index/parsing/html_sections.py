@@ -136,12 +136,22 @@ def _bold_only_text(element: Any) -> str | None:
     return text or None
 
 
+_SENTENCE_END = re.compile(r"[a-zæøå)]\.$")
+_MAX_HEADING_WORDS = 12
+
+
+def _is_sentence(text: str) -> bool:
+    # Bold sentences such as "På udvalgets møde den 6. januar 2025 ønskede udvalget ..." match
+    # the decision heading patterns but are body text.
+    return len(text.split()) > _MAX_HEADING_WORDS or bool(_SENTENCE_END.search(text))
+
+
 def classify_heading(text: str) -> tuple[str, DecisionHeading | None] | None:
     """(canonical name, decision heading or None) for a known heading, else None."""
     if not text or len(text) > _MAX_HEADING_LENGTH:
         return None
     decision = parse_decision_heading(text)
-    if decision is not None:
+    if decision is not None and not _is_sentence(text):
         return DECISION_SECTION, decision
     name = normalise_section_name(text)
     if name is None:

@@ -1,0 +1,1 @@
+"""Retrieval: Danish text analysis, lexical search, query understanding and rank fusion."""

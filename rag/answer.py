@@ -1,0 +1,362 @@
+"""From retrieved items to an answer that quotes the minutes and says where each quote is from.
+
+Extractive by default: decisions are quoted verbatim with body and date; for a fact question
+the sentences that carry the answer are quoted. Closed items are named, never quoted.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from index.catalog import Catalog, ItemRecord
+from index.chunking import TITLE_SECTION
+from index.models import Decision
+from index.store import SearchFilter
+from rag.danish import fold, stem, tokenize
+from rag.outcome import follows_recommendation, outcome_of, vote_of
+from rag.query import QueryIntent
+from rag.retriever import ItemHit, Retrieval, Retriever
+
+
+@dataclass(frozen=True)
+class AnswerConfig:
+    # Evidence thresholds, calibrated on the eval sets (see eval/README.md): below both, the
+    # minutes are taken not to answer the question.
+    min_dense: float = 0.83
+    min_lexical: float = 8.0
+    citations: int = 3
+    fact_sentences: int = 2
+
+
+@dataclass(frozen=True)
+class Citation:
+    meeting_date: str
+    body: str
+    municipality: str | None
+    item: int
+    title: str
+    case_number: str | None
+    section: str | None
+    source: str
+    quote: str | None
+    closed: bool
+    outcome: str | None
+    item_id: str
+    vote: str | None = None
+
+    @property
+    def label(self) -> str:
+        """ "Direktionen, 19-06-2017, punkt 5: Budgetanalyser"."""
+        return f"{self.body}, {danish_date(self.meeting_date)}, punkt {self.item}: {self.title}"
+
+
+@dataclass(frozen=True)
+class TrailStep:
+    meeting_date: str
+    body: str
+    item: int
+    title: str
+    outcome: str | None
+    decision: str | None
+    item_id: str
+    closed: bool
+
+
+@dataclass(frozen=True)
+class Answer:
+    question: str
+    answer: str
+    found: bool
+    citations: tuple[Citation, ...] = ()
+    trail: tuple[TrailStep, ...] = ()
+    suggestions: tuple[Citation, ...] = ()
+    kind: str = "fact"
+    notes: tuple[str, ...] = field(default=(), compare=False)
+
+
+def danish_date(iso: str) -> str:
+    year, month, day = iso.split("-")
+    return f"{day}-{month}-{year}"
+
+
+# -- sentences -----------------------------------------------------------------------------
+_ABBREVIATIONS = {
+    "pr",
+    "kr",
+    "mio",
+    "mia",
+    "jf",
+    "ca",
+    "nr",
+    "stk",
+    "bl.a",
+    "f.eks",
+    "evt",
+    "inkl",
+    "ekskl",
+    "iht",
+    "vedr",
+    "mv",
+    "m.v",
+    "osv",
+    "dvs",
+    "tlf",
+    "d",
+    "kl",
+    "jan",
+    "feb",
+    "aug",
+    "sept",
+    "okt",
+    "nov",
+    "dec",
+    "t",
+    "pkt",
+}
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-ZÆØÅ\"“«(])|\n+")
+
+
+def split_sentences(text: str) -> list[str]:
+    pieces: list[str] = []
+    start = 0
+    for match in _SENTENCE_END.finditer(text):
+        candidate = text[start : match.start()]
+        last_word = candidate.rsplit(None, 1)[-1].rstrip(".").lower() if candidate.split() else ""
+        if (
+            match.group(0).strip() == ""
+            and "\n" not in match.group(0)
+            and last_word in _ABBREVIATIONS
+        ):
+            continue
+        if candidate.strip():
+            pieces.append(candidate.strip())
+        start = match.end()
+    if text[start:].strip():
+        pieces.append(text[start:].strip())
+    return pieces
+
+
+_AMOUNT = re.compile(
+    r"\d[\d.,]*\s*(?:mio\.?|mia\.?|t\.)?\s*kr\.?|\d[\d.]*\.\d{3}|\d+,\d+\s*mio", re.I
+)
+_DATE_WORDS = re.compile(
+    r"\b\d{1,2}\.\s*(?:januar|februar|marts|april|maj|juni|juli|august|september|oktober|"
+    r"november|december)|\b\d{1,2}[-./]\d{1,2}[-./]\d{2,4}\b|\b(?:uge|kvartal)\s*\d|\b20\d\d\b",
+    re.I,
+)
+_NAME = re.compile(r"\b[A-ZÆØÅ][a-zæøå]+\s+[A-ZÆØÅ][a-zæøå]+")
+_NUMBER = re.compile(r"\d")
+
+
+def _cue_bonus(question: str, sentence: str) -> float:
+    q = fold(question)
+    bonus = 0.0
+    if re.search(r"hvor (meget|mange|stor|høj)|koste|beløb|pris|budget|how (much|many)|cost", q):
+        bonus += 1.5 if _AMOUNT.search(sentence) else (0.5 if _NUMBER.search(sentence) else 0.0)
+    if re.search(r"hvornår|when|dato|tidspunkt", q):
+        bonus += 1.5 if _DATE_WORDS.search(sentence) else 0.0
+    if re.search(r"\bhvem\b|\bwho\b", q):
+        bonus += 1.0 if _NAME.search(sentence) else 0.0
+    return bonus
+
+
+def _overlap(question_stems: set[str], sentence: str) -> float:
+    stems = set(stem(tokenize(sentence)))
+    return float(len(question_stems & stems))
+
+
+def best_sentences(question: str, texts: Sequence[str], limit: int) -> list[str]:
+    """The sentences that best answer ``question``, in their original order."""
+    question_stems = set(stem(tokenize(question)))
+    scored: list[tuple[float, int, str]] = []
+    order = 0
+    for text in texts:
+        for sentence in split_sentences(text):
+            if len(sentence) < 3:
+                continue
+            score = _overlap(question_stems, sentence) + _cue_bonus(question, sentence)
+            scored.append((score, order, sentence))
+            order += 1
+    if not scored:
+        return []
+    scored.sort(key=lambda s: (-s[0], s[1]))
+    top = [s for s in scored[:limit] if s[0] > 0] or scored[:1]
+    return [s[2] for s in sorted(top, key=lambda s: s[1])]
+
+
+# -- composing -----------------------------------------------------------------------------
+def _citation(
+    record: ItemRecord, quote: str | None, section: str | None, decision: Decision | None = None
+) -> Citation:
+    closed = record.item.closed
+    vote = vote_of(decision.text) if decision else None
+    return Citation(
+        meeting_date=record.meeting_date,
+        body=record.body,
+        municipality=record.municipality,
+        item=record.number,
+        title=record.title,
+        case_number=record.item.case_number,
+        section=None if closed else section,
+        source=record.source,
+        quote=None if closed else quote,
+        closed=closed,
+        outcome=None if closed or decision is None else outcome_of(decision.text),
+        item_id=record.item_id,
+        vote=vote.text if vote else None,
+    )
+
+
+def trail_for(catalog: Catalog, record: ItemRecord) -> tuple[TrailStep, ...]:
+    """Every item of the same case, in date order: the path a case took through the bodies."""
+    if not record.item.case_number:
+        return ()
+    steps = []
+    for other in catalog.items_by_case(record.item.case_number):
+        decision = other.item.decisions[-1] if other.item.decisions else None
+        steps.append(
+            TrailStep(
+                meeting_date=other.meeting_date,
+                body=other.body,
+                item=other.number,
+                title=other.title,
+                outcome=outcome_of(decision.text) if decision else None,
+                decision=decision.text if decision else None,
+                item_id=other.item_id,
+                closed=other.item.closed,
+            )
+        )
+    return tuple(steps) if len(steps) > 1 else ()
+
+
+def _recommendation_followed(
+    catalog: Catalog, record: ItemRecord, decision: Decision, trail: Sequence[TrailStep]
+) -> tuple[ItemRecord, Decision] | None:
+    """ "Godkendt som indstillet af Økonomiudvalget": find the decision that was approved."""
+    named = follows_recommendation(decision.text)
+    if named is None:
+        return None
+    earlier = [s for s in trail if s.meeting_date < record.meeting_date and not s.closed]
+    if named:
+        folded = fold(named)[:8]
+        earlier = [s for s in earlier if fold(s.body).startswith(folded)] or earlier
+    for step in reversed(earlier):
+        previous = catalog.item(step.item_id)
+        if previous and previous.item.decisions:
+            return previous, previous.item.decisions[-1]
+    return None
+
+
+def _quote(text: str) -> str:
+    return "\n".join(f"> {line}" if line.strip() else ">" for line in text.strip().splitlines())
+
+
+def _evidence_ok(hit: ItemHit, config: AnswerConfig) -> bool:
+    return hit.best_dense >= config.min_dense or hit.best_lexical >= config.min_lexical
+
+
+def compose(
+    question: str, retrieval: Retrieval, catalog: Catalog, config: AnswerConfig | None = None
+) -> Answer:
+    config = config or AnswerConfig()
+    intent = retrieval.intent
+    hits = list(retrieval.hits)
+    # Only a case-number question may be answered by the case alone; otherwise demand evidence.
+    strong = [h for h in hits if _evidence_ok(h, config) or retrieval.search_filter.case_number]
+    if not strong:
+        suggestions = tuple(
+            _citation(h.record, None if h.record.item.closed else h.passages[0].chunk.text, None)
+            for h in hits[:3]
+        )
+        text = "Referaterne ser ikke ud til at svare på det spørgsmål."
+        if suggestions:
+            text += " De nærmeste punkter er:\n" + "\n".join(f"- {s.label}" for s in suggestions)
+        return Answer(question, text, False, suggestions=suggestions, kind=intent.kind)
+
+    top = strong[0]
+    trail = trail_for(catalog, top.record)
+    if top.record.item.closed:
+        citation = _citation(top.record, None, None)
+        text = (
+            f"Sagen blev behandlet som et lukket punkt: {citation.label}. "
+            "Indholdet af lukkede punkter er ikke offentligt, så referat kan ikke citere det."
+        )
+        return Answer(question, text, True, (citation,), trail, kind=intent.kind)
+
+    parts: list[str] = []
+    citations: list[Citation] = []
+    item = top.record.item
+    top_is_decision = any(p.chunk.is_decision for p in top.passages[:1])
+    wants_decision = intent.kind in ("decision", "case") or (
+        top_is_decision and intent.kind == "fact" and not _wants_detail(question)
+    )
+    if wants_decision and item.decisions:
+        for decision in item.decisions:
+            citations.append(_citation(top.record, decision.text, "Beslutning", decision))
+            n = len(citations)
+            who = decision.body or top.record.body
+            when = danish_date(decision.date or top.record.meeting_date)
+            parts.append(
+                f"{who} besluttede den {when} (punkt {item.number}: {item.title}) [{n}]:\n"
+                f"{_quote(decision.text)}"
+            )
+            followed = _recommendation_followed(catalog, top.record, decision, trail)
+            if followed:
+                previous, earlier = followed
+                citations.append(_citation(previous, earlier.text, "Beslutning", earlier))
+                parts.append(
+                    f"Det godkendte forslag er {previous.body}s fra den "
+                    f"{danish_date(previous.meeting_date)} [{len(citations)}]:\n"
+                    + _quote(earlier.text)
+                )
+    else:
+        texts = [p.chunk.text for p in top.passages if p.chunk.section != TITLE_SECTION]
+        sentences = best_sentences(question, texts, config.fact_sentences)
+        section = next((p.chunk.section for p in top.passages), None)
+        if sentences:
+            quote = " ".join(sentences)
+            citations.append(_citation(top.record, quote, section))
+            parts.append(
+                f"Ifølge {top.record.body}s referat fra den {danish_date(top.record.meeting_date)} "
+                f"(punkt {item.number}: {item.title}) [1]:\n{_quote(quote)}"
+            )
+        if item.decisions and intent.kind != "decision":
+            decision = item.decisions[-1]
+            citations.append(_citation(top.record, decision.text, "Beslutning", decision))
+            parts.append(f"Beslutning [{len(citations)}]:\n{_quote(decision.text)}")
+    see_also = []
+    for hit in strong[1 : config.citations]:
+        passage = hit.passages[0].chunk
+        quote = None if hit.record.item.closed else passage.text
+        citations.append(_citation(hit.record, quote, passage.section))
+        see_also.append(f"{citations[-1].label} [{len(citations)}]")
+    if see_also:
+        parts.append("Se også: " + "; ".join(see_also))
+    return Answer(question, "\n\n".join(parts), True, tuple(citations), trail, kind=intent.kind)
+
+
+def _wants_detail(question: str) -> bool:
+    q = fold(question)
+    return bool(
+        re.search(r"\b(hvor (meget|mange|stor)|hvornår|hvem|hvad koste|how much|when|who)\b", q)
+    )
+
+
+def answer_question(
+    retriever: Retriever,
+    question: str,
+    search_filter: SearchFilter | None = None,
+    k: int = 5,
+    config: AnswerConfig | None = None,
+) -> Answer:
+    from rag.archive import answer_about_archive
+
+    intent: QueryIntent = retriever.intent(question)
+    if intent.kind in ("count", "list"):
+        archive_answer = answer_about_archive(retriever, question, intent, search_filter)
+        if archive_answer is not None:
+            return archive_answer
+    retrieval = retriever.search(question, search_filter, k)
+    return compose(question, retrieval, retriever.catalog, config)

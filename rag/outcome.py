@@ -1,0 +1,131 @@
+"""What a decision text says happened, and how the vote went. Pure functions over Danish text."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+# The outcome named first in the text wins ("Taget til efterretning, idet ... godkendt" was
+# noted); on a tie the earlier pattern wins, so "ikke godkendt" beats "godkendt".
+_OUTCOMES: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
+    (label, re.compile(r"\b(" + "|".join(phrases) + r")\b", re.IGNORECASE))
+    for label, phrases in (
+        (
+            "ikke godkendt",
+            [
+                r"ikke (?:godkendt|vedtaget|anbefalet|tiltrådt)",
+                r"godkend\w*\s+ikke",
+                "forkastet",
+                "afvist",
+                "faldt",
+            ],
+        ),
+        ("udsat", ["udsat", "udsættes", "blev udsat"]),
+        ("anbefalet", ["anbefale[rs]?", "anbefalet", "indstilles til godkendelse"]),
+        (
+            "oversendt",
+            [
+                "oversendt",
+                "oversendes",
+                "sendt videre",
+                "sendes videre",
+                "videresendt",
+                "henvist til",
+            ],
+        ),
+        (
+            "godkendt",
+            [
+                r"godkend(?:t|es|te)",
+                "vedtaget",
+                "vedtoges",
+                "tiltrådt",
+                "tiltrådte",
+                "bevilget",
+                "besluttede",
+                "blev besluttet",
+                "indstillingen følges",
+            ],
+        ),
+        (
+            "taget til efterretning",
+            [
+                "taget til efterretning",
+                "tages til efterretning",
+                "til efterretning",
+                "orienteringen blev taget",
+            ],
+        ),
+        ("drøftet", ["drøftet", "drøftede", "drøftelse", "drøftes"]),
+    )
+)
+
+
+def outcome_of(decision_text: str) -> str | None:
+    """One of: godkendt, ikke godkendt, anbefalet, udsat, taget til efterretning, oversendt,
+    drøftet; None when the text says none of them."""
+    found = [
+        (match.start(), rank, label)
+        for rank, (label, pattern) in enumerate(_OUTCOMES)
+        if (match := pattern.search(decision_text))
+    ]
+    return min(found)[2] if found else None
+
+
+@dataclass(frozen=True)
+class Vote:
+    """The vote as the minutes state it; any part may be missing."""
+
+    text: str
+    for_count: int | None = None
+    against_count: int | None = None
+    against: str | None = None
+    abstained: str | None = None
+
+
+_COUNTS = re.compile(r"(\d+)\s+stemmer?\s+(?:for\s+)?mod\s+(\d+)", re.I)
+_AGAINST = re.compile(r"\bImod\s+stemte\s*:?\s*([^.\n]+)", re.I)
+_ABSTAIN = re.compile(r"([^.\n]*?)\s*undlod\s+at\s+stemme", re.I)
+_FOR = re.compile(r"\bFor\s+stemte\s*:?\s*([^.\n]+)", re.I)
+
+
+def vote_of(decision_text: str) -> Vote | None:
+    """Counts and parties from "Godkendt med 23 stemmer mod 2", "Imod stemte: A og Ø",
+    "(F) undlod at stemme". None when the decision records no vote."""
+    counts = _COUNTS.search(decision_text)
+    against = _AGAINST.search(decision_text)
+    abstained = _ABSTAIN.search(decision_text)
+    in_favour = _FOR.search(decision_text)
+    if not (counts or against or abstained or in_favour):
+        return None
+    sentences = [
+        m.group(0).strip() for m in (counts, in_favour, against, abstained) if m is not None
+    ]
+    return Vote(
+        text=" ".join(dict.fromkeys(sentences)),
+        for_count=int(counts.group(1)) if counts else None,
+        against_count=int(counts.group(2)) if counts else None,
+        against=against.group(1).strip() if against else None,
+        abstained=abstained.group(1).strip(" ,:") if abstained else None,
+    )
+
+
+_FOLLOWS_RECOMMENDATION = re.compile(
+    r"\b(?:som\s+indstillet|indstillingen\s+(?:blev\s+)?(?:godkendt|fulgt|tiltrådt))"
+    r"(?:\s+(?:af|fra)\s+(?P<body>[\wÆØÅæøå\- ]+?udvalg(?:et)?))?",
+    re.I,
+)
+_APPROVES_BODY = re.compile(
+    r"\b(?:godkend\w*|tiltræd\w*|følge\w*)\s+(?P<body>[\wÆØÅæøå\- ]+?udvalget)s\s+indstilling",
+    re.I,
+)
+
+
+def follows_recommendation(decision_text: str) -> str | None:
+    """When a decision just approves an earlier recommendation, the body that made it
+    ("" when the text does not name one); None when the decision stands on its own."""
+    match = _APPROVES_BODY.search(decision_text) or _FOLLOWS_RECOMMENDATION.search(decision_text)
+    if not match:
+        return None
+    body = match.group("body")
+    return body.strip() if body else ""

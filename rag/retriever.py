@@ -1,0 +1,171 @@
+"""Hybrid retrieval: dense (vectors in the store) + lexical (Danish BM25), fused, grouped to items.
+
+Everything it touches is injected: catalog, vector store, embedder and lexical index. What the
+question says about time, bodies and case numbers narrows the search (see ``rag.query``).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, replace
+from datetime import date
+
+from index.lexical import LexicalIndex
+
+from index.catalog import Catalog, ItemRecord
+from index.embedder import Embedder
+from index.models import Chunk
+from index.store import SearchFilter, VectorStore
+from rag.fusion import reciprocal_rank_fusion
+from rag.query import QueryIntent, parse_query
+
+
+@dataclass(frozen=True)
+class RetrievalConfig:
+    candidates: int = 60  # chunks taken from each retriever before fusion
+    rrf_k: int = 60
+    dense_weight: float = 1.0
+    lexical_weight: float = 1.0
+    decision_boost: float = 1.15  # for questions about what was decided
+    passages_per_item: int = 3
+
+
+@dataclass(frozen=True)
+class Passage:
+    chunk: Chunk
+    score: float
+
+
+@dataclass(frozen=True)
+class ItemHit:
+    record: ItemRecord
+    score: float
+    passages: tuple[Passage, ...]
+    best_dense: float  # cosine of the item's best passage: the evidence-strength signal
+    best_lexical: float
+
+
+@dataclass(frozen=True)
+class Retrieval:
+    intent: QueryIntent
+    search_filter: SearchFilter
+    hits: tuple[ItemHit, ...]
+
+
+def merge_filters(user: SearchFilter, intent: QueryIntent, catalog: Catalog) -> SearchFilter:
+    """The user's explicit filters win; the question's own hints fill the gaps."""
+    merged = user
+    if not merged.bodies and intent.body:
+        merged = replace(merged, bodies=(intent.body,))
+    if not (merged.date_from or merged.date_to):
+        if intent.latest_meeting:
+            latest = catalog.latest_meeting_date(merged.bodies)
+            if latest:
+                merged = replace(merged, date_from=latest, date_to=latest)
+        elif intent.date_from or intent.date_to:
+            merged = replace(merged, date_from=intent.date_from, date_to=intent.date_to)
+    if not merged.case_number and intent.case_number:
+        merged = replace(merged, case_number=intent.case_number)
+    return merged
+
+
+class Retriever:
+    def __init__(
+        self,
+        catalog: Catalog,
+        store: VectorStore,
+        embedder: Embedder,
+        lexical: LexicalIndex | None,
+        config: RetrievalConfig | None = None,
+        today: date | None = None,
+    ) -> None:
+        self.catalog = catalog
+        self.store = store
+        self.embedder = embedder
+        self.lexical = lexical
+        self.config = config or RetrievalConfig()
+        self.today = today
+        self._bodies = tuple(catalog.bodies())
+
+    def refresh(self) -> None:
+        self._bodies = tuple(self.catalog.bodies())
+
+    def intent(self, question: str) -> QueryIntent:
+        return parse_query(question, self.today or date.today(), self._bodies)
+
+    def search(
+        self, question: str, user_filter: SearchFilter | None = None, k: int = 5
+    ) -> Retrieval:
+        intent = self.intent(question)
+        search_filter = merge_filters(user_filter or SearchFilter(), intent, self.catalog)
+        hits = self._search(question, intent, search_filter, k)
+        if not hits and search_filter != (user_filter or SearchFilter()):
+            # The question's own hints were too narrow (a body or month with no match):
+            # fall back to the user's filters rather than answer nothing.
+            search_filter = user_filter or SearchFilter()
+            hits = self._search(question, intent, search_filter, k)
+        return Retrieval(intent, search_filter, tuple(hits))
+
+    def _search(
+        self, question: str, intent: QueryIntent, search_filter: SearchFilter, k: int
+    ) -> list[ItemHit]:
+        config = self.config
+        active = None if search_filter.is_empty else search_filter
+        dense = self.store.query(self.embedder.embed_query(question), config.candidates, active)
+        lexical: list[tuple[str, float]] = []
+        if self.lexical is not None and len(self.lexical):
+            allowed = None
+            if active is not None:
+                allowed = self.catalog.chunk_ids_matching(
+                    bodies=active.bodies,
+                    municipality=active.municipality,
+                    date_from=active.date_from,
+                    date_to=active.date_to,
+                    case_number=active.case_number,
+                )
+            if allowed is None or allowed:
+                lexical = self.lexical.search(
+                    intent.search_text or question, config.candidates, allowed
+                )
+        fused = reciprocal_rank_fusion(
+            [[c for c, _ in dense], [c for c, _ in lexical]],
+            k=config.rrf_k,
+            weights=[config.dense_weight, config.lexical_weight],
+        )
+        if not fused:
+            return []
+        dense_score = dict(dense)
+        lexical_score = dict(lexical)
+        chunks = self.catalog.chunks([c for c, _ in fused])
+        by_item: dict[str, list[Passage]] = defaultdict(list)
+        boost = config.decision_boost if intent.kind == "decision" else 1.0
+        for chunk_id, score in fused:
+            chunk = chunks.get(chunk_id)
+            if chunk is None:  # in the store but not the catalog: a repaired crash's leftover
+                continue
+            by_item[chunk.item_id].append(
+                Passage(chunk, score * boost if chunk.is_decision else score)
+            )
+        ranked = sorted(by_item.items(), key=lambda kv: max(p.score for p in kv[1]), reverse=True)[
+            :k
+        ]
+        hits: list[ItemHit] = []
+        for item_key, passages in ranked:
+            record = self.catalog.item(item_key)
+            if record is None:
+                continue
+            passages.sort(key=lambda p: p.score, reverse=True)
+            hits.append(
+                ItemHit(
+                    record=record,
+                    score=passages[0].score,
+                    passages=tuple(passages[: config.passages_per_item]),
+                    best_dense=max(
+                        (dense_score.get(p.chunk.id, 0.0) for p in passages), default=0.0
+                    ),
+                    best_lexical=max(
+                        (lexical_score.get(p.chunk.id, 0.0) for p in passages), default=0.0
+                    ),
+                )
+            )
+        return hits
