@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from index.catalog import Catalog, ItemRecord
 from index.chunking import TITLE_SECTION
@@ -73,7 +73,8 @@ class Answer:
     trail: tuple[TrailStep, ...] = ()
     suggestions: tuple[Citation, ...] = ()
     kind: str = "fact"
-    notes: tuple[str, ...] = field(default=(), compare=False)
+    # Every retrieved item as (meeting date, item number), best first: what the eval ranks.
+    retrieved: tuple[tuple[str, int], ...] = field(default=(), compare=False)
 
 
 def danish_date(iso: str) -> str:
@@ -260,7 +261,14 @@ def _evidence_ok(hit: ItemHit, config: AnswerConfig) -> bool:
 def compose(
     question: str, retrieval: Retrieval, catalog: Catalog, config: AnswerConfig | None = None
 ) -> Answer:
-    config = config or AnswerConfig()
+    answer = _compose(question, retrieval, catalog, config or AnswerConfig())
+    ranked = tuple((h.record.meeting_date, h.record.number) for h in retrieval.hits)
+    return replace(answer, retrieved=ranked)
+
+
+def _compose(
+    question: str, retrieval: Retrieval, catalog: Catalog, config: AnswerConfig
+) -> Answer:
     intent = retrieval.intent
     hits = list(retrieval.hits)
     # Only a case-number question may be answered by the case alone; otherwise demand evidence.

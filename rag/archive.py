@@ -93,7 +93,10 @@ def answer_about_archive(
             f"«{subject}» har været på dagsordenen {len(records)} gange "
             f"(på {len(meetings)} møder):\n{listing}"
         )
-        return Answer(question, text, True, citations, kind="count")
+        return Answer(
+            question, text, True, citations, kind="count",
+            retrieved=tuple((c.meeting_date, c.item) for c in citations),
+        )
     if intent.kind == "list":
         if not (search_filter.bodies or search_filter.date_from or search_filter.date_to):
             return None
@@ -111,5 +114,8 @@ def answer_about_archive(
             span = f" fra {first} til {last}"
         listing, citations = _listing(records)
         text = f"{who} behandlede {len(records)} punkter{span}:\n{listing}"
-        return Answer(question, text, True, citations, kind="list")
+        return Answer(
+            question, text, True, citations, kind="list",
+            retrieved=tuple((c.meeting_date, c.item) for c in citations),
+        )
     return None

@@ -124,14 +124,12 @@ def _stemmer() -> _StemmerModule.Stemmer:
 
 
 def _repair(stem: str) -> str:
-    """Undo what Snowball leaves of an e dropped in inflection: centr/cent, regl/regel."""
-    if len(stem) >= 5 and stem[-2] not in _VOWELS:
-        if stem[-1] == "r":  # centret → centr, center → cent
-            return stem[:-1]
-        if stem[-1] == "l" and stem[-3] != "e":  # reglen → regl (as is)
-            return stem
-    if len(stem) >= 5 and stem.endswith("el") and stem[-3] not in _VOWELS:
-        return stem[:-2] + "l"  # regel → regl
+    """Undo what Snowball leaves of an e dropped in inflection: centr/cent, regel/regl."""
+    if len(stem) >= 5:
+        if stem[-1] == "r" and stem[-2] not in _VOWELS:
+            return stem[:-1]  # centret → centr → cent, like center → cent
+        if stem.endswith("el") and stem[-3] not in _VOWELS:
+            return stem[:-2] + "l"  # regel → regl, like reglen → regl
     return stem
 
 
@@ -187,13 +185,16 @@ def split_compound(
     if len(word) < min_length or not word.isalpha():
         return []
     own = stem_word(word)
-    parts: list[str] = []
 
+    def is_part(candidate: str) -> bool:
+        return known(candidate) and stem_word(candidate) != own
+
+    parts: list[str] = []
     rest = word
     while len(rest) >= min_length:
         for i in range(min_part, len(rest) - min_part + 1):
             tail = rest[i:]
-            if known(tail):
+            if is_part(tail):
                 parts.append(tail)
                 rest = tail
                 break
@@ -202,7 +203,7 @@ def split_compound(
 
     for j in range(len(word) - min_part, min_part - 1, -1):
         head = word[:j]
-        if known(head):
+        if is_part(head):
             parts.append(head)
             break
 

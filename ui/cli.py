@@ -10,6 +10,7 @@ import json
 import sys
 from collections.abc import Sequence
 from dataclasses import asdict
+from pathlib import Path
 from typing import Any
 
 import click
@@ -297,3 +298,97 @@ def ask(
         click.echo(json.dumps(answer_to_json(answer), ensure_ascii=False, indent=2))
     else:
         _print_answer(answer)
+
+
+# -- eval ----------------------------------------------------------------------------------
+def _closed_markers() -> list[str]:
+    """Closed-item markers of the demo minutes: any of them in an answer is a leak."""
+    demo_markers = Path(__file__).resolve().parents[1] / "demo" / "CLOSED_MARKERS.txt"
+    if not demo_markers.exists():
+        return []
+    return [
+        line.split()[0]
+        for line in demo_markers.read_text(encoding="utf-8").splitlines()
+        if line.strip().startswith("HEMMELIGT-")
+    ]
+
+
+def _format_scores_table(columns: dict[str, dict[str, object]]) -> str:
+    names = list(columns)
+    metrics = list(next(iter(columns.values())))
+    lines = [f"{'':<18}" + "".join(f"{n:>14}" for n in names)]
+    for metric in metrics:
+        cells = []
+        for name in names:
+            value = columns[name].get(metric)
+            cells.append(f"{value:>14.3f}" if isinstance(value, float) else f"{value!s:>14}")
+        lines.append(f"{metric:<18}" + "".join(cells))
+    return "\n".join(lines)
+
+
+@cli.command("eval")
+@db_option
+@embed_model_option
+@json_option
+@click.option(
+    "--baselines/--no-baselines", default=True, help="Also score BM25 alone and the plain recipe."
+)
+@click.option("--misses/--no-misses", default=True, help="List the questions that went wrong.")
+@click.argument(
+    "question_files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False)
+)
+def eval_command(
+    db: str | None,
+    embed_model: str | None,
+    as_json: bool,
+    baselines: bool,
+    misses: bool,
+    question_files: tuple[str, ...],
+) -> None:
+    """Score question files (dev_questions.jsonl format) against the index.
+
+    Prints recall@1/3/5 and MRR@10 at item level, answer-contains accuracy, refusal accuracy
+    and closed-item leaks. With --json: one line per question, its id plus the fields of
+    `referat ask --json`.
+    """
+    from eval.questions import QuestionFileError, load_questions
+    from eval.runner import run_engine, run_ranker, score
+    from rag.engine import answer_to_json
+
+    settings = _settings(db, embed_model)
+    try:
+        questions = [q for f in question_files for q in load_questions(Path(f))]
+    except QuestionFileError as error:
+        _fail(str(error))
+        return
+    engine = _open_engine(settings)
+    outcomes = run_engine(engine.ask, questions)
+    if as_json:
+        for outcome in outcomes:
+            line = {"id": outcome.question.id, **answer_to_json(outcome.answer)}
+            click.echo(json.dumps(line, ensure_ascii=False))
+        return
+    markers = _closed_markers()
+    referat_scores = score(outcomes, markers)
+    columns = {"referat": referat_scores.as_dict()}
+    if baselines:
+        from eval.baselines import PlainRecipe, lexical_ranking
+
+        lexical = engine.retriever.lexical
+        if lexical is not None:
+            columns["bm25 alone"] = score(
+                run_ranker(lambda q: lexical_ranking(lexical, engine.catalog, q), questions)
+            ).as_dict()
+        files = [Path(key) for key in engine.catalog.file_hashes() if Path(key).exists()]
+        click.echo(f"Building the plain-recipe baseline over {len(files)} files ...", err=True)
+        plain = PlainRecipe(files, engine.retriever.embedder)
+        try:
+            columns["plain recipe"] = score(run_ranker(plain.ranking, questions)).as_dict()
+        finally:
+            plain.close()
+    click.echo(f"{len(questions)} questions from {', '.join(question_files)}\n")
+    click.echo(_format_scores_table(columns))
+    if misses and referat_scores.misses:
+        click.echo("\nMisses (referat):")
+        for miss in referat_scores.misses:
+            click.echo(f"  - {miss}")

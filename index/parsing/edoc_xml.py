@@ -20,6 +20,7 @@ from lxml import etree
 from index.models import AgendaItem, Decision, Meeting, Section
 from index.parsing import ParseError
 from index.parsing.common import (
+    DecisionHeading,
     find_case_number,
     is_closed_title,
     municipality_from_place,
@@ -30,6 +31,8 @@ from index.parsing.common import (
 from index.parsing.html_sections import DEFAULT_SECTION, classify_heading, collapse_whitespace
 
 HISTORY_SECTION = "Sagsforløb"
+# (section name, its lines, the decision heading that opened it or None)
+_Part = tuple[str, list[str], DecisionHeading | None]
 ATTACHMENTS_SECTION = "Bilag"
 
 # Character references to code points XML 1.0 forbids (controls other than tab, LF, CR).
@@ -171,14 +174,14 @@ def _paragraphs(lines: list[str]) -> str:
     return "".join(out)
 
 
-def _last_text_section(parts: list[tuple[str, list[str], Any]]) -> str:
+def _last_text_section(parts: list[_Part]) -> str:
     for name, _, decision in reversed(parts):
         if decision is None and name != ATTACHMENTS_SECTION:
             return name
     return DEFAULT_SECTION
 
 
-def _item_text_parts(text: str, number: int) -> tuple[str | None, list[tuple[str, list[str], Any]]]:
+def _item_text_parts(text: str, number: int) -> tuple[str | None, list[_Part]]:
     """(case number, [(section name, lines, decision heading or None)]) of an item's text."""
     lines = _clean_lines(text)
     while lines and not lines[0]:
@@ -188,7 +191,7 @@ def _item_text_parts(text: str, number: int) -> tuple[str | None, list[tuple[str
         lines.pop(0)
     case_number: str | None = None
     history: list[str] = []
-    parts: list[tuple[str, list[str], Any]] = [(DEFAULT_SECTION, [], None)]
+    parts: list[_Part] = [(DEFAULT_SECTION, [], None)]
     in_preamble = True
     previous_blank = True
     for line in lines:

@@ -68,6 +68,7 @@ _BOLD_TAGS = frozenset({"strong", "b"})
 _MAX_HEADING_LENGTH = 120
 
 _WHITESPACE = re.compile(r"\s+")
+_WORD = re.compile(r"\w")
 # Invisible characters that would otherwise glue to or split words.
 _INVISIBLE = str.maketrans({"\u00ad": None, "\u200b": None, "\ufeff": None, "\u200c": None})
 
@@ -203,8 +204,13 @@ class _Walker:
         if known is None:
             return None
         name, decision = known
-        if quoting and decision is not None:
-            return None
+        if decision is not None:
+            if quoting:
+                return None
+            # A bold "Beslutning:" inside running text quotes someone else's protocol; only a
+            # real heading, or one naming body or date, is a decision heading.
+            if tag not in _HEADING_TAGS and decision.body is None and decision.date is None:
+                return None
         return name, decision, text
 
     def walk(self, element: Any) -> None:
@@ -290,7 +296,7 @@ def element_sections(
     sections: list[HtmlSection] = []
     for name, heading, decision, tokens in walker.sections:
         text = _render(tokens)
-        if not text:
+        if not _WORD.search(text):  # empty, or stray punctuation such as "."
             continue
         previous = sections[-1] if sections else None
         if (

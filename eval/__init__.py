@@ -1,0 +1,1 @@
+"""Measuring referat: retrieval and answer quality on question sets, and benchmarks."""

@@ -1,0 +1,249 @@
+"""BM25 over chunks with our Danish analysis (rag.danish), persisted so a restart does not rebuild.
+
+bm25s builds the (document x term) score matrix from our own token ids; scoring is done here
+from that matrix, because a term can carry a weight:
+
+* a query word matches the same stem in a document at full weight;
+* it matches it as a *part* of a compound in the document ("bane" in "kunstgræsbanen") at
+  ``PART_WEIGHT``: at index time every long word also contributes ``~part`` terms for the known
+  words it ends or starts with (see ``rag.danish.split_compound``);
+* the known parts of a compound query word match those words in a document at ``SPLIT_WEIGHT``.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import tempfile
+import uuid
+from collections.abc import Collection, Sequence
+from pathlib import Path
+from typing import Any
+
+import bm25s
+import numpy as np
+import numpy.typing as npt
+
+from rag.danish import ANALYZER_VERSION, STOPWORDS, split_compound, stem_word, term, tokenize
+
+PART_PREFIX = "~"
+PART_WEIGHT = 0.5
+SPLIT_WEIGHT = 0.3
+MIN_COMPOUND = 8  # shorter words are not split
+MIN_PART_STEM = 3  # a known part must stem to at least this many letters
+
+FORMAT = 1
+_META = "meta.json"
+_IDS = "ids.json"
+
+
+class LexicalIndex:
+    """BM25 over chunk texts. Build with ``build``, reopen with ``load``; read-only afterwards."""
+
+    def __init__(self, ids: Sequence[str], bm25: Any | None) -> None:
+        """Use ``build`` or ``load``; ``bm25`` is a built ``bm25s.BM25`` or None when empty."""
+        self._ids: tuple[str, ...] = tuple(ids)
+        self._position = {chunk_id: i for i, chunk_id in enumerate(self._ids)}
+        self._bm25 = bm25
+        self._vocab: dict[str, int] = {}
+        self._data: npt.NDArray[np.floating[Any]] = np.zeros(0, dtype=np.float32)
+        self._indices: npt.NDArray[np.integer[Any]] = np.zeros(0, dtype=np.int32)
+        self._indptr: npt.NDArray[np.integer[Any]] = np.zeros(1, dtype=np.int64)
+        if bm25 is not None:
+            self._vocab = bm25.vocab_dict
+            self._data = bm25.scores["data"]
+            self._indices = bm25.scores["indices"]
+            self._indptr = bm25.scores["indptr"]
+
+    # -- building ------------------------------------------------------------------------------
+
+    @classmethod
+    def build(cls, ids: Sequence[str], texts: Sequence[str]) -> LexicalIndex:
+        """Index ``texts`` (chunk texts) under ``ids`` (chunk ids, unique)."""
+        if len(ids) != len(texts):
+            raise ValueError(f"{len(ids)} ids for {len(texts)} texts")
+        if len(set(ids)) != len(ids):
+            raise ValueError("chunk ids are not unique")
+
+        # Pass 1: terms of every text, and the long words that may be compounds.
+        doc_terms: list[list[str]] = []
+        doc_long: list[list[str]] = []
+        known_stems: set[str] = set()
+        for text in texts:
+            terms: list[str] = []
+            long_words: list[str] = []
+            for token in tokenize(text):
+                t = term(token)
+                if t is None:
+                    continue
+                terms.append(t)
+                if token.isalpha():
+                    known_stems.add(t)
+                    if len(token) >= MIN_COMPOUND:
+                        long_words.append(token)
+            doc_terms.append(terms)
+            doc_long.append(long_words)
+
+        # Compound parts: once per distinct long word, against the words of the whole corpus.
+        def known(word: str) -> bool:
+            if word in STOPWORDS:
+                return False
+            s = stem_word(word)
+            return len(s) >= MIN_PART_STEM and s in known_stems
+
+        parts_of: dict[str, list[str]] = {}
+        for long_words in doc_long:
+            for word in long_words:
+                if word not in parts_of:
+                    parts_of[word] = [
+                        PART_PREFIX + stem_word(p)
+                        for p in split_compound(word, known, min_length=MIN_COMPOUND)
+                    ]
+
+        # Pass 2: token ids.
+        vocab: dict[str, int] = {}
+        corpus_ids: list[list[int]] = []
+        for terms, long_words in zip(doc_terms, doc_long, strict=True):
+            for word in long_words:
+                terms.extend(parts_of[word])
+            corpus_ids.append([vocab.setdefault(t, len(vocab)) for t in terms])
+        del doc_terms, doc_long
+
+        if not vocab:  # no documents, or nothing but stop words
+            return cls(ids, None)
+        bm25 = bm25s.BM25()
+        bm25.index((corpus_ids, vocab), create_empty_token=False, show_progress=False)
+        return cls(ids, bm25)
+
+    # -- searching -----------------------------------------------------------------------------
+
+    def __len__(self) -> int:
+        return len(self._ids)
+
+    @property
+    def ids(self) -> tuple[str, ...]:
+        """The chunk ids, in index order."""
+        return self._ids
+
+    def _known(self, word: str) -> bool:
+        if word in STOPWORDS:
+            return False
+        s = stem_word(word)
+        return len(s) >= MIN_PART_STEM and s in self._vocab
+
+    def query_terms(self, query: str) -> dict[str, float]:
+        """The weighted index terms a query looks for (terms absent from the index left out)."""
+        weights: dict[str, float] = {}
+
+        def add(t: str, weight: float) -> None:
+            if t in self._vocab and weight > weights.get(t, 0.0):
+                weights[t] = weight
+
+        for token in tokenize(query):
+            t = term(token)
+            if t is None:
+                continue
+            add(t, 1.0)
+            if token.isalpha():
+                add(PART_PREFIX + t, PART_WEIGHT)
+                for part in split_compound(token, self._known, min_length=MIN_COMPOUND):
+                    add(stem_word(part), SPLIT_WEIGHT)
+        return weights
+
+    def search(
+        self, query: str, k: int, allowed_ids: Collection[str] | None = None
+    ) -> list[tuple[str, float]]:
+        """The ``k`` best chunks for ``query`` as (id, score), best first; only scores > 0.
+
+        ``allowed_ids`` restricts the answer to those chunks (e.g. after a date filter); ids not
+        in the index are ignored. Ties are broken by index order, so results are deterministic.
+        """
+        if k <= 0 or not self._ids or self._bm25 is None:
+            return []
+        weights = self.query_terms(query)
+        if not weights:
+            return []
+
+        term_ids = np.fromiter((self._vocab[t] for t in weights), dtype=np.int64)
+        term_weights = np.fromiter(weights.values(), dtype=np.float64)
+        starts = self._indptr[term_ids]
+        ends = self._indptr[term_ids + 1]
+        docs = np.concatenate(
+            [self._indices[s:e] for s, e in zip(starts, ends, strict=True)]
+        ).astype(np.intp, copy=False)
+        values = np.concatenate(
+            [
+                self._data[s:e].astype(np.float64) * w
+                for s, e, w in zip(starts, ends, term_weights, strict=True)
+            ]
+        )
+        scores = np.bincount(docs, weights=values, minlength=len(self._ids))
+
+        if allowed_ids is not None:
+            positions = [self._position[c] for c in allowed_ids if c in self._position]
+            if not positions:
+                return []
+            mask = np.zeros(len(self._ids), dtype=bool)
+            mask[np.asarray(positions, dtype=np.intp)] = True
+            scores[~mask] = 0.0
+
+        candidates = np.flatnonzero(scores > 0.0)
+        if len(candidates) > k:
+            best = np.argpartition(-scores[candidates], k - 1)[:k]
+            candidates = candidates[best]
+        order = np.lexsort((candidates, -scores[candidates]))
+        return [(self._ids[i], float(scores[i])) for i in candidates[order]]
+
+    # -- persistence ---------------------------------------------------------------------------
+
+    def save(self, folder: Path) -> None:
+        """Write the index to ``folder``, replacing what is there only once it is complete."""
+        folder = Path(folder)
+        folder.parent.mkdir(parents=True, exist_ok=True)
+        tmp = Path(tempfile.mkdtemp(prefix=f".{folder.name}.", suffix=".tmp", dir=folder.parent))
+        try:
+            tmp.chmod(0o755)
+            if self._bm25 is not None:
+                self._bm25.save(str(tmp), show_progress=False)
+            (tmp / _IDS).write_text(json.dumps(list(self._ids), ensure_ascii=False), "utf-8")
+            meta = {
+                "format": FORMAT,
+                "analyzer": ANALYZER_VERSION,
+                "documents": len(self._ids),
+                "empty": self._bm25 is None,
+            }
+            (tmp / _META).write_text(json.dumps(meta), "utf-8")
+            old = None
+            if folder.exists():
+                old = folder.with_name(f".{folder.name}.{uuid.uuid4().hex}.old")
+                folder.rename(old)
+            tmp.rename(folder)
+            if old is not None:
+                shutil.rmtree(old, ignore_errors=True)
+        except BaseException:
+            shutil.rmtree(tmp, ignore_errors=True)
+            raise
+
+    @classmethod
+    def load(cls, folder: Path, *, mmap: bool = False) -> LexicalIndex:
+        """Open an index written by ``save``.
+
+        Raises ``FileNotFoundError`` if there is none and ``ValueError`` if it was written by
+        another format or analyzer version: the caller should rebuild it then.
+        """
+        folder = Path(folder)
+        meta = json.loads((folder / _META).read_text("utf-8"))
+        if meta.get("format") != FORMAT or meta.get("analyzer") != ANALYZER_VERSION:
+            raise ValueError(
+                f"{folder} holds a lexical index of format {meta.get('format')}, analyzer "
+                f"{meta.get('analyzer')}; expected {FORMAT}, {ANALYZER_VERSION}: rebuild it"
+            )
+        ids = json.loads((folder / _IDS).read_text("utf-8"))
+        if not isinstance(ids, list) or len(ids) != meta.get("documents"):
+            raise ValueError(f"{folder}: the chunk id list does not match the index")
+        if meta.get("empty"):
+            return cls(ids, None)
+        bm25 = bm25s.BM25.load(str(folder), mmap=mmap, show_progress=False)
+        if bm25.scores["num_docs"] != len(ids):
+            raise ValueError(f"{folder}: the chunk id list does not match the index")
+        return cls(ids, bm25)
