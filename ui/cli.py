@@ -392,3 +392,32 @@ def eval_command(
         click.echo("\nMisses (referat):")
         for miss in referat_scores.misses:
             click.echo(f"  - {miss}")
+
+
+# -- serve ---------------------------------------------------------------------------------
+@cli.command()
+@db_option
+@embed_model_option
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to bind.")
+@click.option("--port", default=7860, show_default=True, type=int)
+@click.option("--allow-upload", is_flag=True, help="Let users add minutes files from the browser.")
+@click.option("--mcp", is_flag=True, help="Also serve the tools over MCP for AI assistants.")
+def serve(
+    db: str | None,
+    embed_model: str | None,
+    host: str,
+    port: int,
+    allow_upload: bool,
+    mcp: bool,
+) -> None:
+    """Open the chat in the browser (http://127.0.0.1:7860 by default)."""
+    from ui.app import serve as serve_app
+
+    settings = _settings(db, embed_model)
+    if host not in ("127.0.0.1", "localhost", "::1") and not settings.auth:
+        click.echo(
+            f"Warning: serving on {host} without a login; anyone who can reach this machine "
+            "can read the archive. Set REFERAT_AUTH=user:password to require one.",
+            err=True,
+        )
+    serve_app(settings, host=host, port=port, allow_upload=allow_upload, mcp=mcp)
