@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
-DEMO := demo
+DEMO := demo/fjordby
 
 .PHONY: install run test test-fast test-slow lint clean
 
