@@ -266,9 +266,7 @@ def compose(
     return replace(answer, retrieved=ranked)
 
 
-def _compose(
-    question: str, retrieval: Retrieval, catalog: Catalog, config: AnswerConfig
-) -> Answer:
+def _compose(question: str, retrieval: Retrieval, catalog: Catalog, config: AnswerConfig) -> Answer:
     intent = retrieval.intent
     hits = list(retrieval.hits)
     # Only a case-number question may be answered by the case alone; otherwise demand evidence.

@@ -94,7 +94,11 @@ def answer_about_archive(
             f"(på {len(meetings)} møder):\n{listing}"
         )
         return Answer(
-            question, text, True, citations, kind="count",
+            question,
+            text,
+            True,
+            citations,
+            kind="count",
             retrieved=tuple((c.meeting_date, c.item) for c in citations),
         )
     if intent.kind == "list":
@@ -115,7 +119,11 @@ def answer_about_archive(
         listing, citations = _listing(records)
         text = f"{who} behandlede {len(records)} punkter{span}:\n{listing}"
         return Answer(
-            question, text, True, citations, kind="list",
+            question,
+            text,
+            True,
+            citations,
+            kind="list",
             retrieved=tuple((c.meeting_date, c.item) for c in citations),
         )
     return None
