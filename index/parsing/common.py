@@ -52,6 +52,10 @@ SECTION_ALIASES: dict[str, str] = {
     "miljømæssige konsekvenser": "Miljø",
     "klimamæssige konsekvenser": "Miljø",
     "beslutning": "Beslutning",
+    # Headings of text-layout minutes (Kalundborg FirstAgenda, Syddjurs Acadre).
+    "resume og sagens baggrund": "Resume",
+    "behandling": "Behandling",
+    "økonomi og organisatoriske konsekvenser": "Økonomi",
     # Headings of the structured formats (eDoc, SBSYS, FirstAgenda web pages).
     "sammendrag": "Resume",
     "beslutningspunkter": "Indstilling",

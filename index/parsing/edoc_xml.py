@@ -59,19 +59,19 @@ def _repair_reference(match: re.Match[bytes]) -> bytes:
     return b"\n" if code == _FORM_FEED else b" "
 
 
-def read_xml(data: bytes, kind: str) -> Any:
-    """The root element of ``data``, after repairing references XML 1.0 forbids.
+def read_xml(data: bytes, kind: str) -> tuple[Any, str | None]:
+    """(root element, what was damaged or None), after repairing references XML 1.0 forbids.
 
-    ``kind`` names the format in error messages. Entities are not resolved and nothing is
-    fetched from the network.
+    Damaged XML is read by lxml's recovering parser as a last resort; the caller decides whether
+    what survived is usable. ``kind`` names the format in error messages. Entities are not
+    resolved and nothing is fetched from the network.
     """
     repaired = _CHARACTER_REFERENCE.sub(_repair_reference, data)
     repaired = _RAW_CONTROL.sub(lambda m: b"\n" if m.group(0) == b"\x0c" else b" ", repaired)
     parser = etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=True)
     try:
-        return etree.fromstring(repaired, parser)
+        return etree.fromstring(repaired, parser), None
     except etree.XMLSyntaxError as strict_error:
-        # Last resort: lxml's recovering parser keeps what it can of damaged XML.
         lenient = etree.XMLParser(
             resolve_entities=False, no_network=True, huge_tree=True, recover=True
         )
@@ -81,7 +81,7 @@ def read_xml(data: bytes, kind: str) -> Any:
             root = None
         if root is None:
             raise ParseError(f"{kind}: the XML is damaged ({strict_error})") from strict_error
-        return root
+        return root, str(strict_error)
 
 
 def _child_text(element: Any, path: str) -> str:
@@ -251,9 +251,11 @@ def _item(element: Any, closed_agenda: bool, body: str, date: str, position: int
 
 
 def parse(data: bytes, source: str) -> Meeting:
-    root = read_xml(data, "eDoc agenda XML")
+    root, damage = read_xml(data, "eDoc agenda XML")
     agenda_items = list(root.iter("MeetingAgendaItem"))
     if not agenda_items:
+        if damage:
+            raise ParseError(f"the XML is damaged ({damage}) and holds no <MeetingAgendaItem>")
         raise ParseError(
             "XML, but neither an SBSYS publication nor an eDoc agenda: no <MeetingAgendaItem>"
         )

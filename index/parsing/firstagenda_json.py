@@ -16,6 +16,7 @@ from index.models import AgendaItem, Decision, Meeting, Section
 from index.parsing import ParseError
 from index.parsing.common import (
     is_closed_title,
+    municipality_from_place,
     normalise_section_name,
     parse_date,
     resolve_decision,
@@ -146,13 +147,15 @@ def parse(data: bytes, source: str) -> Meeting:
         _item(entry, position, body, date)
         for position, entry in enumerate(_records(payload["Dagsordenpunkter"]), start=1)
     )
+    location = _text(meeting.get("Sted")) or None
     return Meeting(
         source=source,
         body=body,
         meeting_date=date,
-        municipality=_municipality(data),
+        municipality=_municipality(data)
+        or (municipality_from_place(location) if location else None),
         start_time=start_time,
-        location=_text(meeting.get("Sted")) or None,
+        location=location,
         participants=_participants(meeting),
         items=items,
     )

@@ -100,6 +100,11 @@ def _decisions(field: Any, caption: str, body: str, date: str) -> list[Decision]
     return decisions
 
 
+def _field_index(field: Any) -> int:
+    index = _text(field, "Index")
+    return int(index) if index.isdigit() else 0
+
+
 def _section_name(caption: str) -> str:
     if not caption:
         return DEFAULT_SECTION
@@ -118,10 +123,7 @@ def _item(element: Any, body: str, date: str, position: int) -> AgendaItem:
         return AgendaItem(number=number, title=title, case_number=case_number, closed=True)
     sections: list[Section] = []
     decisions: list[Decision] = []
-    fields = sorted(
-        element.iterfind("Fields/ItemField"),
-        key=lambda field: int(_text(field, "Index") or 0) if _text(field, "Index").isdigit() else 0,
-    )
+    fields = sorted(element.iterfind("Fields/ItemField"), key=_field_index)
     for field in fields:
         caption = _text(field, "Caption")
         if _is_true(field, "IsFeedback"):
@@ -144,10 +146,11 @@ def _item(element: Any, body: str, date: str, position: int) -> AgendaItem:
 
 
 def parse(data: bytes, source: str) -> Meeting:
-    root = read_xml(data, "SBSYS publication XML")
+    root, damage = read_xml(data, "SBSYS publication XML")
     agenda = root.find("Agendas/Agenda")
     if agenda is None:
-        raise ParseError("SBSYS publication XML without an agenda (<Agendas><Agenda>)")
+        problem = f"the XML is damaged ({damage}) and" if damage else "SBSYS publication XML"
+        raise ParseError(f"{problem} without an agenda (<Agendas><Agenda>)")
     meeting = agenda.find("Meeting")
     if meeting is None:
         raise ParseError("SBSYS publication XML without a meeting (<Agenda><Meeting>)")
