@@ -64,7 +64,15 @@ def _build_translation() -> dict[int, str]:
 
 
 _TRANSLATION = _build_translation()
-_COMBINING = re.compile("[\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f]")
+# str.translate with a dict looks up every character; a regex only stops at the rare ones.
+_SPECIAL = re.compile(
+    "[" + "".join(re.escape(chr(cp)) for cp in sorted(_TRANSLATION)) + "]"
+    "|[\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f]"
+)
+
+
+def _replace_special(match: re.Match[str]) -> str:
+    return _TRANSLATION.get(ord(match.group()), "")
 
 
 def fold(text: str) -> str:
@@ -77,7 +85,7 @@ def fold(text: str) -> str:
     """
     folded = unicodedata.normalize("NFKC", text).casefold()
     if not folded.isascii():
-        folded = _COMBINING.sub("", folded.translate(_TRANSLATION))
+        folded = _SPECIAL.sub(_replace_special, folded)
     return folded.replace("aa", "å").replace("ae", "æ").replace("oe", "ø")
 
 
@@ -169,14 +177,21 @@ def terms(text: str) -> list[str]:
 
 
 def split_compound(
-    word: str, known: Callable[[str], bool], *, min_part: int = 3, min_length: int = 8
+    word: str,
+    known: Callable[[str], bool],
+    *,
+    min_part: int = 3,
+    min_head: int = 5,
+    min_length: int = 8,
 ) -> list[str]:
     """Known words at the end and at the start of a long compound, longest first.
 
     ``word`` is a folded token; ``known`` says whether a (folded, unstemmed) string is a word
     of the vocabulary. Found: the longest known tail, then the longest known tail of that tail
-    while it is still long enough to be a compound, then the longest known head. Parts whose
-    stem is the stem of ``word`` itself (an inflection ending, not a compound) are left out.
+    while it is still long enough to be a compound, then the longest known head (a head is
+    shorter and commoner, so it must have ``min_head`` letters). The rest of the word must keep
+    at least ``min_part`` letters of the word's stem, so an inflection ending ("skol|erne") is
+    never a part, and neither is anything that stems like the word itself.
 
     >>> vocab = {"bane", "banen", "kunstgræs", "græs"}
     >>> split_compound("kunstgræsbanen", vocab.__contains__)
@@ -185,23 +200,24 @@ def split_compound(
     if len(word) < min_length or not word.isalpha():
         return []
     own = stem_word(word)
+    limit = len(own) - min_part  # a cut must leave min_part letters of the stem on both sides
 
     def is_part(candidate: str) -> bool:
         return known(candidate) and stem_word(candidate) != own
 
     parts: list[str] = []
-    rest = word
-    while len(rest) >= min_length:
-        for i in range(min_part, len(rest) - min_part + 1):
-            tail = rest[i:]
-            if is_part(tail):
-                parts.append(tail)
-                rest = tail
-                break
-        else:
+    offset = 0  # where the rest of the word that may still be a compound starts
+    while len(word) - offset >= min_length:
+        cut = next(
+            (i for i in range(offset + min_part, limit + 1) if is_part(word[i:])),
+            None,
+        )
+        if cut is None:
             break
+        parts.append(word[cut:])
+        offset = cut
 
-    for j in range(len(word) - min_part, min_part - 1, -1):
+    for j in range(limit, min_head - 1, -1):
         head = word[:j]
         if is_part(head):
             parts.append(head)

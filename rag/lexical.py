@@ -5,18 +5,25 @@ from that matrix, because a term can carry a weight:
 
 * a query word matches the same stem in a document at full weight;
 * it matches it as a *part* of a compound in the document ("bane" in "kunstgræsbanen") at
-  ``PART_WEIGHT``: at index time every long word also contributes ``~part`` terms for the known
-  words it ends or starts with (see ``rag.danish.split_compound``);
-* the known parts of a compound query word match those words in a document at ``SPLIT_WEIGHT``.
+  ``PART_WEIGHT``, scaled down when the part term is rarer than the word so that it never
+  counts for more: at index time every long word also contributes ``~part`` terms for the
+  known words it ends or starts with (see ``rag.danish.split_compound``);
+* the known parts of a compound query word that is not in the index as a whole match those
+  words in a document at ``SPLIT_WEIGHT``.
+
+A "known" word, for splitting, is one found whole in at least ``MIN_PART_DF`` chunks.
 """
 
 from __future__ import annotations
 
 import json
+import math
 import shutil
 import tempfile
 import uuid
+from collections import Counter
 from collections.abc import Collection, Sequence
+from itertools import repeat
 from pathlib import Path
 from typing import Any
 
@@ -31,6 +38,7 @@ PART_WEIGHT = 0.5
 SPLIT_WEIGHT = 0.3
 MIN_COMPOUND = 8  # shorter words are not split
 MIN_PART_STEM = 3  # a known part must stem to at least this many letters
+MIN_PART_DF = 2  # ... and be a word of at least this many chunks (one-offs are often junk)
 
 FORMAT = 1
 _META = "meta.json"
@@ -65,49 +73,60 @@ class LexicalIndex:
         if len(set(ids)) != len(ids):
             raise ValueError("chunk ids are not unique")
 
-        # Pass 1: terms of every text, and the long words that may be compounds.
-        doc_terms: list[list[str]] = []
+        # Pass 1: term ids of every text, and the long words that may be compounds. Each
+        # distinct token is analysed once: (term id or -1 for a stop word, the token itself
+        # if it may be a compound, kept once rather than once per occurrence).
+        vocab: dict[str, int] = {}
+        seen: dict[str, tuple[int, str | None]] = {}
+        corpus_ids: list[list[int]] = []
         doc_long: list[list[str]] = []
-        known_stems: set[str] = set()
         for text in texts:
-            terms: list[str] = []
+            doc: list[int] = []
             long_words: list[str] = []
             for token in tokenize(text):
-                t = term(token)
-                if t is None:
-                    continue
-                terms.append(t)
-                if token.isalpha():
-                    known_stems.add(t)
-                    if len(token) >= MIN_COMPOUND:
-                        long_words.append(token)
-            doc_terms.append(terms)
+                info = seen.get(token)
+                if info is None:
+                    t = term(token)
+                    alpha = token.isalpha()
+                    info = (
+                        -1 if t is None else vocab.setdefault(t, len(vocab)),
+                        token if t is not None and alpha and len(token) >= MIN_COMPOUND else None,
+                    )
+                    seen[token] = info
+                if info[0] >= 0:
+                    doc.append(info[0])
+                    if info[1] is not None:
+                        long_words.append(info[1])
+            corpus_ids.append(doc)
             doc_long.append(long_words)
+        del seen
 
-        # Compound parts: once per distinct long word, against the words of the whole corpus.
+        # Compound parts: once per distinct long word, against the words of the whole corpus
+        # that occur in at least MIN_PART_DF chunks.
+        df: Counter[int] = Counter()
+        for doc in corpus_ids:
+            df.update(set(doc))
+        known_stems = {t for t, i in vocab.items() if df[i] >= MIN_PART_DF}
+        starts = {t[:3] for t in known_stems}  # a stem keeps its word's first three letters
+
         def known(word: str) -> bool:
-            if word in STOPWORDS:
+            if word[:3] not in starts or word in STOPWORDS:
                 return False
             s = stem_word(word)
             return len(s) >= MIN_PART_STEM and s in known_stems
 
-        parts_of: dict[str, list[str]] = {}
-        for long_words in doc_long:
+        parts_of: dict[str, list[int]] = {}
+        for doc, long_words in zip(corpus_ids, doc_long, strict=True):
             for word in long_words:
-                if word not in parts_of:
-                    parts_of[word] = [
-                        PART_PREFIX + stem_word(p)
+                parts = parts_of.get(word)
+                if parts is None:
+                    parts = [
+                        vocab.setdefault(PART_PREFIX + stem_word(p), len(vocab))
                         for p in split_compound(word, known, min_length=MIN_COMPOUND)
                     ]
-
-        # Pass 2: token ids.
-        vocab: dict[str, int] = {}
-        corpus_ids: list[list[int]] = []
-        for terms, long_words in zip(doc_terms, doc_long, strict=True):
-            for word in long_words:
-                terms.extend(parts_of[word])
-            corpus_ids.append([vocab.setdefault(t, len(vocab)) for t in terms])
-        del doc_terms, doc_long
+                    parts_of[word] = parts
+                doc.extend(parts)
+        del doc_long, parts_of
 
         if not vocab:  # no documents, or nothing but stop words
             return cls(ids, None)
@@ -126,10 +145,30 @@ class LexicalIndex:
         return self._ids
 
     def _known(self, word: str) -> bool:
+        """The same test as in ``build``: a word of at least MIN_PART_DF chunks."""
         if word in STOPWORDS:
             return False
         s = stem_word(word)
-        return len(s) >= MIN_PART_STEM and s in self._vocab
+        i = self._vocab.get(s)
+        return (
+            i is not None
+            and len(s) >= MIN_PART_STEM
+            and int(self._indptr[i + 1] - self._indptr[i]) >= MIN_PART_DF
+        )
+
+    def _idf(self, i: int) -> float:
+        """BM25 (Lucene) idf of term id ``i``, from its document frequency."""
+        df = int(self._indptr[i + 1] - self._indptr[i])
+        return math.log(1 + (len(self._ids) - df + 0.5) / (df + 0.5))
+
+    def _part_weight(self, stem: str) -> float:
+        """PART_WEIGHT, less if the part term is rarer than the word: a part match must not
+        outscore the word itself just because few compounds end in it."""
+        whole = self._vocab.get(stem)
+        part = self._vocab.get(PART_PREFIX + stem)
+        if whole is None or part is None:
+            return PART_WEIGHT
+        return PART_WEIGHT * min(1.0, self._idf(whole) / self._idf(part))
 
     def query_terms(self, query: str) -> dict[str, float]:
         """The weighted index terms a query looks for (terms absent from the index left out)."""
@@ -145,9 +184,10 @@ class LexicalIndex:
                 continue
             add(t, 1.0)
             if token.isalpha():
-                add(PART_PREFIX + t, PART_WEIGHT)
-                for part in split_compound(token, self._known, min_length=MIN_COMPOUND):
-                    add(stem_word(part), SPLIT_WEIGHT)
+                add(PART_PREFIX + t, self._part_weight(t))
+                if t not in self._vocab:  # split a compound only when it is not there whole
+                    for part in split_compound(token, self._known, min_length=MIN_COMPOUND):
+                        add(stem_word(part), SPLIT_WEIGHT)
         return weights
 
     def search(
@@ -180,11 +220,16 @@ class LexicalIndex:
         scores = np.bincount(docs, weights=values, minlength=len(self._ids))
 
         if allowed_ids is not None:
-            positions = [self._position[c] for c in allowed_ids if c in self._position]
-            if not positions:
+            positions = np.fromiter(
+                map(self._position.get, allowed_ids, repeat(-1)),
+                dtype=np.intp,
+                count=len(allowed_ids),
+            )
+            positions = positions[positions >= 0]
+            if not len(positions):
                 return []
             mask = np.zeros(len(self._ids), dtype=bool)
-            mask[np.asarray(positions, dtype=np.intp)] = True
+            mask[positions] = True
             scores[~mask] = 0.0
 
         candidates = np.flatnonzero(scores > 0.0)
