@@ -14,11 +14,10 @@ import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 
-from index.lexical import LexicalIndex
-
 from eval.questions import Question
 from index.catalog import Catalog
 from index.embedder import Embedder
+from index.lexical import LexicalIndex
 from index.models import Chunk, Meeting
 from index.parsing import ParseError, parse_document
 

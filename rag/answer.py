@@ -12,9 +12,9 @@ from dataclasses import dataclass, field, replace
 
 from index.catalog import Catalog, ItemRecord
 from index.chunking import TITLE_SECTION
+from index.danish import fold, stem, tokenize
 from index.models import Decision
 from index.store import SearchFilter
-from rag.danish import fold, stem, tokenize
 from rag.outcome import follows_recommendation, outcome_of, vote_of
 from rag.query import QueryIntent
 from rag.retriever import ItemHit, Retrieval, Retriever
@@ -335,8 +335,9 @@ def _compose(question: str, retrieval: Retrieval, catalog: Catalog, config: Answ
     see_also = []
     for hit in strong[1 : config.citations]:
         passage = hit.passages[0].chunk
-        quote = None if hit.record.item.closed else passage.text
-        citations.append(_citation(hit.record, quote, passage.section))
+        citations.append(
+            _citation(hit.record, None if hit.record.item.closed else passage.text, passage.section)
+        )
         see_also.append(f"{citations[-1].label} [{len(citations)}]")
     if see_also:
         parts.append("Se også: " + "; ".join(see_also))

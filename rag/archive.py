@@ -8,9 +8,9 @@ import re
 from dataclasses import replace
 
 from index.catalog import ItemRecord
+from index.danish import fold
 from index.store import SearchFilter
 from rag.answer import Answer, Citation, _citation, danish_date
-from rag.danish import fold
 from rag.query import QueryIntent
 from rag.retriever import Retriever, merge_filters
 

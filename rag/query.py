@@ -18,7 +18,7 @@ from datetime import date, timedelta
 from functools import lru_cache
 from typing import Literal
 
-from rag.danish import STOPWORDS, fold, stem_word
+from index.danish import STOPWORDS, fold, stem_word
 
 
 def _words(text: str) -> frozenset[str]:

@@ -4,7 +4,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from rag.danish import (
+from index.danish import (
     STOPWORDS,
     fold,
     split_compound,

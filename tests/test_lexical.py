@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from rag.lexical import SPLIT_WEIGHT, LexicalIndex
+from index.lexical import SPLIT_WEIGHT, LexicalIndex
 
 DOCS = {
     "solgaarden": "Plejecentret Solgården udvides med 70 nye pladser til borgere med demens.",

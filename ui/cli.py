@@ -365,8 +365,9 @@ def eval_command(
     outcomes = run_engine(engine.ask, questions)
     if as_json:
         for outcome in outcomes:
-            line = {"id": outcome.question.id, **answer_to_json(outcome.answer)}
-            click.echo(json.dumps(line, ensure_ascii=False))
+            if outcome.answer is not None:
+                line = {"id": outcome.question.id, **answer_to_json(outcome.answer)}
+                click.echo(json.dumps(line, ensure_ascii=False))
         return
     markers = _closed_markers()
     referat_scores = score(outcomes, markers)

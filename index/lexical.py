@@ -1,4 +1,4 @@
-"""BM25 over chunks with our Danish analysis (rag.danish), persisted so a restart does not rebuild.
+"""BM25 over chunks with our Danish analysis (index.danish), persisted: a restart does not rebuild.
 
 bm25s builds the (document x term) score matrix from our own token ids; scoring is done here
 from that matrix, because a term can carry a weight:
@@ -7,7 +7,7 @@ from that matrix, because a term can carry a weight:
 * it matches it as a *part* of a compound in the document ("bane" in "kunstgræsbanen") at
   ``PART_WEIGHT``, scaled down when the part term is rarer than the word so that it never
   counts for more: at index time every long word also contributes ``~part`` terms for the
-  known words it ends or starts with (see ``rag.danish.split_compound``);
+  known words it ends or starts with (see ``index.danish.split_compound``);
 * the known parts of a compound query word that is not in the index as a whole match those
   words in a document at ``SPLIT_WEIGHT``.
 
@@ -31,7 +31,7 @@ import bm25s
 import numpy as np
 import numpy.typing as npt
 
-from rag.danish import ANALYZER_VERSION, STOPWORDS, split_compound, stem_word, term, tokenize
+from index.danish import ANALYZER_VERSION, STOPWORDS, split_compound, stem_word, term, tokenize
 
 PART_PREFIX = "~"
 PART_WEIGHT = 0.5
