@@ -190,6 +190,33 @@ class LexicalIndex:
                         add(stem_word(part), SPLIT_WEIGHT)
         return weights
 
+    def idf(self, stem: str) -> float | None:
+        """BM25 idf of an index term, None when no chunk has it."""
+        i = self._vocab.get(stem)
+        return None if i is None else self._idf(i)
+
+    def max_idf(self) -> float:
+        """The idf of a term found in a single chunk: the weight of a never-seen word."""
+        return math.log(1 + (len(self._ids) - 0.5) / 1.5)
+
+    def unknown_words(self, query: str) -> list[str]:
+        """Words of the query that no chunk contains, whole or as a compound part.
+
+        A question about "skøjtehallen" in an archive that never mentions one is a strong
+        sign that the minutes do not answer it, whatever the nearest vectors say.
+        """
+        unknown = []
+        for token in tokenize(query):
+            t = term(token)
+            if t is None or not token.isalpha() or len(token) < 4:
+                continue
+            if t in self._vocab or PART_PREFIX + t in self._vocab:
+                continue
+            if split_compound(token, self._known, min_length=MIN_COMPOUND):
+                continue
+            unknown.append(token)
+        return unknown
+
     def search(
         self, query: str, k: int, allowed_ids: Collection[str] | None = None
     ) -> list[tuple[str, float]]:

@@ -10,12 +10,12 @@ from collections import defaultdict
 from dataclasses import dataclass, replace
 from datetime import date
 
-from index.lexical import LexicalIndex
-
 from index.catalog import Catalog, ItemRecord
 from index.embedder import Embedder
+from index.lexical import LexicalIndex
 from index.models import Chunk
 from index.store import SearchFilter, VectorStore
+from rag.evidence import coverage, item_texts
 from rag.fusion import reciprocal_rank_fusion
 from rag.query import QueryIntent, parse_query
 
@@ -41,8 +41,9 @@ class ItemHit:
     record: ItemRecord
     score: float
     passages: tuple[Passage, ...]
-    best_dense: float  # cosine of the item's best passage: the evidence-strength signal
+    best_dense: float  # cosine of the item's best passage
     best_lexical: float
+    coverage: float = 1.0  # share of the question's content the item contains (rag.evidence)
 
 
 @dataclass(frozen=True)
@@ -106,6 +107,11 @@ class Retriever:
             hits = self._search(question, intent, search_filter, k)
         return Retrieval(intent, search_filter, tuple(hits))
 
+    def _coverage(self, question: str, record: ItemRecord) -> float:
+        if self.lexical is None or not len(self.lexical):
+            return 1.0
+        return coverage(question, item_texts(record), self.lexical.idf, self.lexical.max_idf())
+
     def _search(
         self, question: str, intent: QueryIntent, search_filter: SearchFilter, k: int
     ) -> list[ItemHit]:
@@ -166,6 +172,7 @@ class Retriever:
                     best_lexical=max(
                         (lexical_score.get(p.chunk.id, 0.0) for p in passages), default=0.0
                     ),
+                    coverage=self._coverage(question, record),
                 )
             )
         return hits
