@@ -25,7 +25,7 @@ from ui import app as ui
 
 SECRET = "HEMMELIGT-UI7 fortrolig sag om en medarbejder"
 DECISION = "Byrådet godkendte udvidelsen af Solgården med 24 pladser."
-TINY_CORPUS = AnswerConfig(min_dense=0.15, min_lexical=100.0)
+TINY_CORPUS = AnswerConfig()
 QUESTION = "Hvad besluttede Byrådet om Solgården?"
 HOSTILE = 'Banen <script>alert("x")</script> skal renoveres & males for {{pris}} ${beløb}.'
 

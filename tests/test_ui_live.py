@@ -50,7 +50,7 @@ RECOMMENDATION = "Social- og Sundhedsudvalget anbefaler, at plejecentret Solgår
 DECISION = "Byrådet godkendte udvidelsen af plejecentret Solgården med 24 plejeboliger."
 SECRET = "HEMMELIGT-LIVE1 personalesag om en medarbejder"
 # Thresholds for a tiny corpus and the hashing embedder (the defaults are calibrated for e5).
-TINY_CORPUS = AnswerConfig(min_dense=0.15, min_lexical=100.0)
+TINY_CORPUS = AnswerConfig()
 FILLER = (
     ("Kunstgræsbane i Hundige", "Banen er slidt og skal have nyt græs og nyt lys."),
     ("Cykelsti langs Strandvejen", "Stien skal gøre skolevejen sikrere for børnene."),
