@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 DEMO := demo/fjordby
 
-.PHONY: install run test test-fast test-slow lint clean
+.PHONY: install run test test-slow browser lint clean
 
 install: $(STAMP)
 
@@ -32,8 +32,14 @@ lint: install
 test: lint
 	$(BIN)/pytest
 
-test-slow: install
+# The slow tests: the real model, a real Chroma server, a real browser, the shared corpus.
+test-slow: install browser
 	$(BIN)/pytest -m slow
+
+# Debian's Chromium for the browser tests (Playwright's own browser download cannot work here).
+browser: install
+	command -v chromium >/dev/null || (apt-get update -qq && apt-get install -y -qq chromium >/dev/null)
+	$(BIN)/python -c "import playwright" 2>/dev/null || $(BIN)/pip install --quiet playwright
 
 clean:
 	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache
