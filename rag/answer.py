@@ -13,7 +13,7 @@ from dataclasses import dataclass, field, replace
 from index.catalog import Catalog, ItemRecord
 from index.chunking import TITLE_SECTION
 from index.danish import fold, stem, tokenize
-from index.models import Decision
+from index.models import AgendaItem, Decision
 from index.store import SearchFilter
 from rag.outcome import follows_recommendation, outcome_of, vote_of
 from rag.query import QueryIntent
@@ -30,6 +30,7 @@ class AnswerConfig:
     min_coverage_when_close: float = 0.15
     close_dense: float = 0.88
     min_dense_english: float = 0.80
+    evidence_depth: int = 3
     citations: int = 3
     fact_sentences: int = 2
 
@@ -153,6 +154,8 @@ _DATE_WORDS = re.compile(
 )
 _NAME = re.compile(r"\b[A-ZÆØÅ][a-zæøå]+\s+[A-ZÆØÅ][a-zæøå]+")
 _NUMBER = re.compile(r"\d")
+_COMPANY = re.compile(r"\b(?:ApS|A/S|I/S|P/S|K/S)\b|&")
+_ADDRESS = re.compile(r"\b[A-ZÆØÅ][a-zæøå]+(?:vej|gade|stræde|allé|plads|bryn|parken|torv)\s+\d+")
 
 
 def _cue_bonus(question: str, sentence: str) -> float:
@@ -164,6 +167,10 @@ def _cue_bonus(question: str, sentence: str) -> float:
         bonus += 1.5 if _DATE_WORDS.search(sentence) else 0.0
     if re.search(r"\bhvem\b|\bwho\b", q):
         bonus += 1.0 if _NAME.search(sentence) else 0.0
+    if re.search(r"firma|virksomhed|leverandør|entreprenør|rådgiver|company|contractor", q):
+        bonus += 1.5 if _COMPANY.search(sentence) else 0.0
+    if re.search(r"\bhvor\b(?! (meget|mange|stor|høj|ofte|længe))|\bwhere\b|adresse", q):
+        bonus += 1.0 if _ADDRESS.search(sentence) else 0.0
     return bonus
 
 
@@ -172,8 +179,11 @@ def _overlap(question_stems: set[str], sentence: str) -> float:
     return float(len(question_stems & stems))
 
 
-def best_sentences(question: str, texts: Sequence[str], limit: int) -> list[str]:
-    """The sentences that best answer ``question``, in their original order."""
+def best_sentences(
+    question: str, texts: Sequence[str], limit: int, preferred: Sequence[str] = ()
+) -> list[str]:
+    """The sentences that best answer ``question``, in their original order. Sentences inside
+    a ``preferred`` passage (what retrieval ranked highest) get a small bonus."""
     question_stems = set(stem(tokenize(question)))
     scored: list[tuple[float, int, str]] = []
     order = 0
@@ -182,6 +192,8 @@ def best_sentences(question: str, texts: Sequence[str], limit: int) -> list[str]
             if len(sentence) < 3:
                 continue
             score = _overlap(question_stems, sentence) + _cue_bonus(question, sentence)
+            if any(sentence in passage for passage in preferred):
+                score += 0.5
             scored.append((score, order, sentence))
             order += 1
     if not scored:
@@ -278,8 +290,12 @@ def _compose(question: str, retrieval: Retrieval, catalog: Catalog, config: Answ
     intent = retrieval.intent
     hits = list(retrieval.hits)
     # Only a case-number question may be answered by the case alone; otherwise demand evidence.
+    # Evidence must come from the items retrieval ranked highest; a weak match far down the
+    # list is more likely a coincidence than an answer.
     strong = [
-        h for h in hits if evidence_ok(h, intent, config) or retrieval.search_filter.case_number
+        h
+        for h in hits[: config.evidence_depth]
+        if evidence_ok(h, intent, config) or retrieval.search_filter.case_number
     ]
     if not strong:
         suggestions = tuple(
@@ -328,9 +344,12 @@ def _compose(question: str, retrieval: Retrieval, catalog: Catalog, config: Answ
                     + _quote(earlier.text)
                 )
     else:
-        texts = [p.chunk.text for p in top.passages if p.chunk.section != TITLE_SECTION]
-        sentences = best_sentences(question, texts, config.fact_sentences)
-        section = next((p.chunk.section for p in top.passages), None)
+        # The whole item, not only the passages retrieval ranked: the sentence that holds the
+        # answer is often beside the one that matched the question best.
+        texts = [d.text for d in item.decisions] + [s.text for s in item.sections]
+        preferred = [p.chunk.text for p in top.passages if p.chunk.section != TITLE_SECTION]
+        sentences = best_sentences(question, texts, config.fact_sentences, preferred)
+        section = _section_of(item, sentences[0]) if sentences else None
         if sentences:
             quote = " ".join(sentences)
             citations.append(_citation(top.record, quote, section))
@@ -339,7 +358,7 @@ def _compose(question: str, retrieval: Retrieval, catalog: Catalog, config: Answ
                 f"(punkt {item.number}: {item.title}) [1]:\n{_quote(quote)}"
             )
         if item.decisions and intent.kind != "decision":
-            decision = item.decisions[-1]
+            decision = own_decision(top.record)
             citations.append(_citation(top.record, decision.text, "Beslutning", decision))
             parts.append(f"Beslutning [{len(citations)}]:\n{_quote(decision.text)}")
     see_also = []
@@ -354,10 +373,25 @@ def _compose(question: str, retrieval: Retrieval, catalog: Catalog, config: Answ
     return Answer(question, "\n\n".join(parts), True, tuple(citations), trail, kind=intent.kind)
 
 
+def own_decision(record: ItemRecord) -> Decision:
+    """The decision this meeting made on the item, not an earlier one it repeats."""
+    decisions = record.item.decisions
+    for decision in reversed(decisions):
+        if decision.date == record.meeting_date:
+            return decision
+    return decisions[-1]
+
+
+def _section_of(item: AgendaItem, sentence: str) -> str | None:
+    if any(sentence in d.text for d in item.decisions):
+        return "Beslutning"
+    return next((s.name for s in item.sections if sentence in s.text), None)
+
+
 def _wants_detail(question: str) -> bool:
     q = fold(question)
     return bool(
-        re.search(r"\b(hvor (meget|mange|stor)|hvornår|hvem|hvad koste|how much|when|who)\b", q)
+        re.search(r"\b(hvor (meget|mange|stor)|hvornår|hvem|hvad kost\w*|how much|when|who)\b", q)
     )
 
 

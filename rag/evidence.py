@@ -62,10 +62,17 @@ def item_texts(record: ItemRecord) -> list[str]:
 
 
 def coverage(
-    question: str, item_texts: Iterable[str], idf: Callable[[str], float | None], unseen: float
+    question: str,
+    item_texts: Iterable[str],
+    idf: Callable[[str], float | None],
+    unseen: float,
+    ignore: Iterable[str] = (),
 ) -> float:
-    """Share of the question's idf-weighted content terms found in the item (1.0 if none)."""
-    wanted = content_terms(question)
+    """Share of the question's idf-weighted content terms found in the item (1.0 if none).
+
+    ``ignore`` holds words already enforced by a filter (the body the question names)."""
+    ignored = {t for text in ignore for t in terms(text)}
+    wanted = [t for t in content_terms(question) if t not in ignored]
     if not wanted:
         return 1.0
     item_terms = {t for text in item_texts for t in terms(text)}

@@ -107,10 +107,16 @@ class Retriever:
             hits = self._search(question, intent, search_filter, k)
         return Retrieval(intent, search_filter, tuple(hits))
 
-    def _coverage(self, question: str, record: ItemRecord) -> float:
+    def _coverage(self, question: str, record: ItemRecord, search_filter: SearchFilter) -> float:
         if self.lexical is None or not len(self.lexical):
             return 1.0
-        return coverage(question, item_texts(record), self.lexical.idf, self.lexical.max_idf())
+        return coverage(
+            question,
+            item_texts(record),
+            self.lexical.idf,
+            self.lexical.max_idf(),
+            ignore=search_filter.bodies,
+        )
 
     def _search(
         self, question: str, intent: QueryIntent, search_filter: SearchFilter, k: int
@@ -172,7 +178,7 @@ class Retriever:
                     best_lexical=max(
                         (lexical_score.get(p.chunk.id, 0.0) for p in passages), default=0.0
                     ),
-                    coverage=self._coverage(question, record),
+                    coverage=self._coverage(question, record, search_filter),
                 )
             )
         return hits

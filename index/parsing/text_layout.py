@@ -35,9 +35,11 @@ from index.parsing.common import (
     is_closed_status,
     is_closed_title,
     is_open_status,
+    municipality_from_place,
     normalise_section_name,
     parse_date,
     parse_decision_heading,
+    resolve_decision,
 )
 
 # Text before an item's first heading is, in every layout seen, the case description.
@@ -669,7 +671,9 @@ def _history_heading(lines: list[str], index: int) -> tuple[_Block, int] | None:
     return block, after
 
 
-def _build_item(number: int, text: _ItemText, wrap_width: int | None) -> AgendaItem:
+def _build_item(
+    number: int, text: _ItemText, wrap_width: int | None, meeting: _Header
+) -> AgendaItem:
     if text.closed:
         return AgendaItem(number=number, title=text.title, closed=True)
     section_order: list[str] = []
@@ -680,7 +684,11 @@ def _build_item(number: int, text: _ItemText, wrap_width: int | None) -> AgendaI
         if not rendered:
             continue
         if block.kind == "decision":
-            decisions.append(Decision(text=rendered, body=block.body, date=block.date))
+            heading = DecisionHeading(block.body, block.date)
+            # A bare "Beslutning" is the meeting's own decision, as in every other format.
+            decisions.append(
+                resolve_decision(rendered, heading, meeting.body or "", meeting.date or "")
+            )
             continue
         name = block.name or DEFAULT_SECTION
         if name not in section_parts:
@@ -719,7 +727,6 @@ _TIME_ONLY = re.compile(r"^kl\.?\s*\d{1,2}[:.]\d{2}$", re.IGNORECASE)
 _COUNCIL = re.compile(
     r"^(?P<town>[A-ZÆØÅ][\w]+(?:-[A-ZÆØÅ][\w]+)*)\s+(?P<kind>Byråd|Kommunalbestyrelse)$"
 )
-_TOWN_HALL = re.compile(r"\b(?P<town>[A-ZÆØÅ][a-zæøå]+(?:-[A-ZÆØÅ][a-zæøå]+)*)\s+Rådhus\b")
 _MUNICIPALITY = re.compile(r"\b(?P<town>[A-ZÆØÅ][a-zæøå]+(?:-[A-ZÆØÅ][a-zæøå]+)*)\s+Kommunes?\b")
 _REFERAT_FOR = re.compile(r"^(?:referat|dagsorden)\s+(?:for|fra)\s+(?P<body>\S.*)$", re.I)
 
@@ -835,8 +842,7 @@ def _read_header(lines: list[str], running: list[str]) -> _Header:
         header.municipality = council.group("town")
         header.body = "Byrådet" if council.group("kind") == "Byråd" else "Kommunalbestyrelsen"
     if header.municipality is None and header.location:
-        if town_hall := _TOWN_HALL.search(header.location):
-            header.municipality = town_hall.group("town")
+        header.municipality = municipality_from_place(header.location)
     return header
 
 
@@ -882,12 +888,12 @@ def parse_text(text: str, source: str) -> Meeting:
     items: list[AgendaItem] = []
     closed_from = _closed_section_start(lines, starts)
     open_texts: list[str] = lines[:header_end]
-    for start, end in zip(starts, ends, strict=True):
-        end = min(end, closed_from) if start.index < closed_from else end
-        text = _read_item(start, lines[start.index + 1 : end], toc)
+    for start, next_start in zip(starts, ends, strict=True):
+        end = min(next_start, closed_from) if start.index < closed_from else next_start
+        item_text = _read_item(start, lines[start.index + 1 : end], toc)
         if start.index > closed_from:
-            text = _ItemText(title=text.title, closed=True)
-        item = _build_item(start.number, text, wrap_width)
+            item_text = _ItemText(title=item_text.title, closed=True)
+        item = _build_item(start.number, item_text, wrap_width, header)
         items.append(item)
         if not item.closed:
             open_texts.extend(lines[start.index : end])
