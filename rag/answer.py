@@ -155,23 +155,27 @@ _DATE_WORDS = re.compile(
 _NAME = re.compile(r"\b[A-ZÆØÅ][a-zæøå]+\s+[A-ZÆØÅ][a-zæøå]+")
 _NUMBER = re.compile(r"\d")
 _COMPANY = re.compile(r"\b(?:ApS|A/S|I/S|P/S|K/S)\b|&")
-_ADDRESS = re.compile(r"\b[A-ZÆØÅ][a-zæøå]+(?:vej|gade|stræde|allé|plads|bryn|parken|torv)\s+\d+")
+_ADDRESS = re.compile(r"\b[A-ZÆØÅ][a-zæøå]{3,}\s+\d+[A-Za-z]?\b(?!\s*(?:kr|mio|pct|%|\.))")
 
 
-def _cue_bonus(question: str, sentence: str) -> float:
+# What kind of thing a question asks for, and how a sentence that holds one looks. A sentence
+# without the asked-for kind of thing rarely answers the question, however many words it shares.
+_ANSWER_TYPES: tuple[tuple[re.Pattern[str], re.Pattern[str]], ...] = (
+    (re.compile(r"hvor (meget|mange|stor|høj)|kost|beløb|pris|how (much|many)|cost"), _AMOUNT),
+    (re.compile(r"hvornår|when|dato|tidspunkt"), _DATE_WORDS),
+    (re.compile(r"\bhvem\b|\bwho\b"), _NAME),
+    (re.compile(r"firma|virksomhed|leverandør|entreprenør|rådgiver|company|contractor"), _COMPANY),
+    (re.compile(r"\bhvor\b(?! (meget|mange|stor|høj|ofte|længe))|\bwhere\b|adresse"), _ADDRESS),
+)
+
+
+def answer_type_factor(question: str, sentence: str) -> float:
+    """1.5 when the sentence holds what the question asks for, 0.25 when it does not, else 1."""
     q = fold(question)
-    bonus = 0.0
-    if re.search(r"hvor (meget|mange|stor|høj)|koste|beløb|pris|budget|how (much|many)|cost", q):
-        bonus += 1.5 if _AMOUNT.search(sentence) else (0.5 if _NUMBER.search(sentence) else 0.0)
-    if re.search(r"hvornår|when|dato|tidspunkt", q):
-        bonus += 1.5 if _DATE_WORDS.search(sentence) else 0.0
-    if re.search(r"\bhvem\b|\bwho\b", q):
-        bonus += 1.0 if _NAME.search(sentence) else 0.0
-    if re.search(r"firma|virksomhed|leverandør|entreprenør|rådgiver|company|contractor", q):
-        bonus += 1.5 if _COMPANY.search(sentence) else 0.0
-    if re.search(r"\bhvor\b(?! (meget|mange|stor|høj|ofte|længe))|\bwhere\b|adresse", q):
-        bonus += 1.0 if _ADDRESS.search(sentence) else 0.0
-    return bonus
+    wanted = [shape for asks, shape in _ANSWER_TYPES if asks.search(q)]
+    if not wanted:
+        return 1.0
+    return 1.5 if any(shape.search(sentence) for shape in wanted) else 0.25
 
 
 def _overlap(question_stems: set[str], sentence: str) -> float:
@@ -180,20 +184,26 @@ def _overlap(question_stems: set[str], sentence: str) -> float:
 
 
 def best_sentences(
-    question: str, texts: Sequence[str], limit: int, preferred: Sequence[str] = ()
+    question: str,
+    texts: Sequence[str],
+    limit: int,
+    preferred: Sequence[str] = (),
+    topic: str = "",
 ) -> list[str]:
     """The sentences that best answer ``question``, in their original order. Sentences inside
-    a ``preferred`` passage (what retrieval ranked highest) get a small bonus."""
-    question_stems = set(stem(tokenize(question)))
+    a ``preferred`` passage (what retrieval ranked highest) get a small bonus; words of the
+    ``topic`` (the item's title) do not count, since every sentence of the item is about it."""
+    question_stems = set(stem(tokenize(question))) - set(stem(tokenize(topic)))
     scored: list[tuple[float, int, str]] = []
     order = 0
     for text in texts:
         for sentence in split_sentences(text):
             if len(sentence) < 3:
                 continue
-            score = _overlap(question_stems, sentence) + _cue_bonus(question, sentence)
+            score = _overlap(question_stems, sentence) + 1.0
             if any(sentence in passage for passage in preferred):
                 score += 0.5
+            score *= answer_type_factor(question, sentence)
             scored.append((score, order, sentence))
             order += 1
     if not scored:
@@ -348,7 +358,9 @@ def _compose(question: str, retrieval: Retrieval, catalog: Catalog, config: Answ
         # answer is often beside the one that matched the question best.
         texts = [d.text for d in item.decisions] + [s.text for s in item.sections]
         preferred = [p.chunk.text for p in top.passages if p.chunk.section != TITLE_SECTION]
-        sentences = best_sentences(question, texts, config.fact_sentences, preferred)
+        sentences = best_sentences(
+            question, texts, config.fact_sentences, preferred, topic=item.title
+        )
         section = _section_of(item, sentences[0]) if sentences else None
         if sentences:
             quote = " ".join(sentences)
