@@ -5,10 +5,9 @@ from __future__ import annotations
 from dataclasses import asdict
 from typing import Any
 
-from index.lexical import LexicalIndex
-
 from index.catalog import Catalog, ItemRecord
 from index.embedder import Embedder
+from index.lexical import LexicalIndex
 from index.open import lexical_dir, open_catalog, open_store
 from index.settings import Settings
 from index.store import SearchFilter, VectorStore
