@@ -67,13 +67,13 @@ def decode_text(data: bytes) -> str:
         return data.decode("latin-1")
 
 
-_INVISIBLE = dict.fromkeys(map(ord, "\u00ad\u200b\u200c\u200d\u2060\ufeff"), None)
+_INVISIBLE = re.compile("[\u00ad\u200b\u200c\u200d\u2060\ufeff]")  # soft hyphen, zero-widths
 _SPACE_LIKE = re.compile(r"[^\S\n\f]+")
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0e-\x1f\x7f]")
 
 
 def _normalise(text: str) -> str:
-    text = unicodedata.normalize("NFC", text).translate(_INVISIBLE)
+    text = _INVISIBLE.sub("", unicodedata.normalize("NFC", text))
     text = text.replace("\r\n", "\n").replace("\r", "\n")
     text = _CONTROL.sub(" ", text)
     return _SPACE_LIKE.sub(" ", text)  # tabs, no-break spaces and runs of spaces become one space
@@ -83,7 +83,7 @@ def _normalise(text: str) -> str:
 _PAGE_NUMBER_LINE = re.compile(
     r"^(?:(?:side|page)\s+\d{1,4}(?:\s*(?:af|of|/)\s*\d{1,4})?"
     r"|\d{1,4}\s+(?:af|of)\s+\d{1,4}"
-    r"|[-–]?\s*\d{1,4}\s*[-–]?)$",
+    r"|[-–]?\s*\d{1,3}\s*[-–]?)$",
     re.IGNORECASE,
 )
 # "Side 2 af 7" is a page break even in text with no form feeds (text copied out of a PDF).
@@ -164,22 +164,25 @@ def _may_be_running_line(line: str) -> bool:
     )
 
 
-def _strip_edge(page: list[str], template: tuple[str, ...], from_top: bool) -> list[str]:
+def _strip_edge(
+    page: list[str], template: tuple[str, ...], from_top: bool
+) -> tuple[list[str], list[str]]:
+    """(the page without its header or footer, the removed lines)."""
     lines = page if from_top else page[::-1]
     position = 0
-    matched = 0
-    while matched < len(template) and position < len(lines):
+    removed: list[str] = []
+    while len(removed) < len(template) and position < len(lines):
         if not lines[position]:
             position += 1
             continue
-        if _digit_key(lines[position]) != template[matched]:
-            return page  # only a complete header/footer is removed, never a lookalike line
-        matched += 1
+        if _digit_key(lines[position]) != template[len(removed)]:
+            return page, []  # only a complete header/footer is removed, never a lookalike line
+        removed.append(lines[position])
         position += 1
-    if matched < len(template):
-        return page
+    if len(removed) < len(template):
+        return page, []
     rest = lines[position:]
-    return rest if from_top else rest[::-1]
+    return (rest if from_top else rest[::-1]), removed
 
 
 def _strip_page_numbers(page: list[str]) -> list[str]:
@@ -215,12 +218,11 @@ def _clean(text: str) -> _CleanText:
     for page in pages:
         kept = page
         if header:
-            before = len([line for line in kept if line])
-            kept = _strip_edge(kept, header, from_top=True)
-            if len([line for line in kept if line]) < before:
-                running.extend(line for line in page if line)
+            kept, removed = _strip_edge(kept, header, from_top=True)
+            running.extend(removed)
         if footer:
-            kept = _strip_edge(kept, footer, from_top=False)
+            kept, removed = _strip_edge(kept, footer, from_top=False)
+            running.extend(removed)
         if len(pages) > 1:
             kept = _strip_page_numbers(kept)
         lines.extend(kept)
@@ -249,14 +251,17 @@ class _Toc:
 _TOC_ENTRY = re.compile(
     r"^(?:(?P<number>\d{1,4})\.\s+)?(?P<title>.*?\w.*?)(?:\s*\.{2,}\s*|\s+)(?P<page>\d{1,3})$"
 )
+_TOC_ENTRY_START = re.compile(r"^\d{1,4}\.\s")  # a numbered entry never continues another
+_TOC_ENTRY_LINES = 3  # the longest titles wrap onto three lines
 _TOC_COLUMN_HEADER = re.compile(r"^(?:punkt\s*(?:nr\.?)?\s+)?side$", re.IGNORECASE)
 _STATUS_HEADINGS = {"åbent referat", "lukket referat", "åben dagsorden", "lukket dagsorden"}
 _PUNKT_HEADING = re.compile(r"^Punkt\s+(?P<number>\d{1,4})\s*[:.]\s*(?P<title>\S.*)$", re.I)
 
 
 def _is_status_line(line: str) -> bool:
-    folded = fold_heading(line)
-    return is_open_status(line) or is_closed_status(line) or folded in _STATUS_HEADINGS
+    if len(line) > 20:  # every status line is short; most lines are not
+        return False
+    return is_open_status(line) or is_closed_status(line) or fold_heading(line) in _STATUS_HEADINGS
 
 
 def _find_toc(lines: list[str]) -> _Toc | None:
@@ -268,7 +273,6 @@ def _find_toc(lines: list[str]) -> _Toc | None:
     entries: list[_TocEntry] = []
     last_page = 0
     last_number = -1
-    pending: int | None = None  # a line that may be the first half of a wrapped entry
 
     def accept(text: str) -> bool:
         nonlocal last_page, last_number
@@ -285,24 +289,30 @@ def _find_toc(lines: list[str]) -> _Toc | None:
         entries.append(_TocEntry(number, _tidy_title(match.group("title"))))
         return True
 
+    def accept_wrapped(index: int) -> int:
+        """How many lines (1 to 3) the entry starting at ``index`` takes; 0 if it is none."""
+        text = ""
+        for span, line in enumerate(lines[index : index + _TOC_ENTRY_LINES], start=1):
+            if not line or (span > 1 and (_case_line(line) or _TOC_ENTRY_START.match(line))):
+                return 0
+            text = _join_wrapped(text, line) if text else line
+            if accept(text):
+                return span
+        return 0
+
     index = start + 1
     while index < len(lines):
         line = lines[index]
-        if pending is not None:
-            if line and accept(_join_wrapped(lines[pending], line)):
-                pending = None
-                index += 1
-                continue
-            return _Toc(start, pending, tuple(entries))
         if not line or _TOC_COLUMN_HEADER.match(line) or _is_status_line(line):
             index += 1
             continue
         if _PUNKT_HEADING.match(line):
             break
-        if not accept(line):
-            pending = index
-        index += 1
-    return _Toc(start, pending if pending is not None else index, tuple(entries))
+        consumed = accept_wrapped(index)
+        if not consumed:
+            break
+        index += consumed
+    return _Toc(start, index, tuple(entries))
 
 
 def _tidy_title(text: str) -> str:
@@ -460,25 +470,36 @@ def _next_filled(lines: list[str], index: int, limit: int) -> list[int]:
     return found
 
 
+def _in_sequence(starts: list[_ItemStart], number: int, title: str) -> bool:
+    """Item numbers rise; a lower one is body text ("Punkt 1: godkendt"), unless it is closed.
+
+    A closed heading always starts an item, so a renumbered closed part can never be read as
+    the text of the open item before it.
+    """
+    return not starts or number > starts[-1].number or is_closed_title(title)
+
+
 def _find_item_starts(lines: list[str], toc: _Toc | None) -> list[_ItemStart]:
     begin = toc.end if toc else 0
     starts: list[_ItemStart] = []
     for index in range(begin, len(lines)):
         match = _PUNKT_HEADING.match(lines[index])
-        if match and (not starts or int(match.group("number")) > starts[-1].number):
+        if match and _in_sequence(starts, int(match.group("number")), match.group("title")):
             starts.append(_ItemStart(index, int(match.group("number")), match.group("title")))
     if starts:
         return starts
     # eDoc/Acadre: "N. Title", confirmed by the table of contents or a "Sagsnr." line below it.
-    toc_numbers = {entry.number: entry.title for entry in toc.entries} if toc else {}
+    toc_numbers = {e.number: e.title for e in toc.entries if e.number is not None} if toc else {}
     for index in range(begin, len(lines)):
         match = _NUMBERED_HEADING.match(lines[index])
         if not match:
             continue
         number = int(match.group("number"))
         title = match.group("title")
-        if starts and number <= starts[-1].number:
+        if not _in_sequence(starts, number, title) or title[:1].islower():
             continue
+        if toc_numbers and number not in toc_numbers:
+            continue  # "2024. Det ..." is a wrapped sentence, not item 2024
         listed = number in toc_numbers and (
             _same_start(toc_numbers[number], title) or _same_start(title, toc_numbers[number])
         )
@@ -511,22 +532,29 @@ def _extend_title(
             ),
             None,
         )
-        if extended is None and not (section_heading(line) or decision_heading(line)):
-            # No table of contents to ask: a line between the heading and the case number.
-            following = _next_filled(lines, index + 1, 1)
-            if (
-                index + 1 < len(lines)
-                and lines[index + 1]
-                and following
-                and _case_line(lines[following[0]])
-                and len(line) < 120
-            ):
-                extended = joined[0]
         if extended is None:
-            break
+            return _title_before_case_line(title, lines, index)
         title = extended
         index += 1
     return title, index
+
+
+def _title_before_case_line(title: str, lines: list[str], index: int) -> tuple[str, int]:
+    """Without a table of contents: up to two lines directly above the case number line."""
+    run: list[str] = []
+    while index + len(run) < len(lines) and lines[index + len(run)] and len(run) < 3:
+        line = lines[index + len(run)]
+        if _case_line(line):
+            break
+        if section_heading(line) or decision_heading(line) or len(line) > 120:
+            return title, index
+        run.append(line)
+    next_index = index + len(run)
+    if not run or next_index >= len(lines) or not _case_line(lines[next_index]):
+        return title, index
+    for line in run:
+        title = _join_wrapped(title, line)
+    return title, next_index
 
 
 @dataclass
@@ -582,13 +610,14 @@ def _read_item(start: _ItemStart, lines: list[str], toc: _Toc | None) -> _ItemTe
             current.lines.append("")
             index += 1
             continue
-        if in_preamble:
+        if in_preamble and _is_status_line(line):
+            # "Åbent" / "Lukket" under the heading (Kalundborg); "Lukket" closes the item.
             if is_closed_status(line):
                 item.closed = True
                 return item
-            if is_open_status(line):
-                index += 1
-                continue
+            index += 1
+            continue
+        if in_preamble:
             case = _case_line(line) if item.case_number is None else None
             if case is not None:
                 item.case_number, rest = case
@@ -861,7 +890,7 @@ def _most_named_municipality(texts: list[str]) -> str | None:
 def parse(data: bytes, source: str) -> Meeting:
     """Parse a text file's bytes (any of the supported encodings and line endings)."""
     text = decode_text(data)
-    if sum(1 for c in text[:4000] if c == "\x00" or (ord(c) < 32 and c not in "\t\n\r\f")) > 40:
+    if len(_CONTROL.findall(text, 0, 4000)) > 40:
         raise ParseError("this does not look like a text file (it contains binary data)")
     return parse_text(text, source)
 
@@ -912,7 +941,7 @@ def parse_text(text: str, source: str) -> Meeting:
 
 def _document_end(lines: list[str], last_start: int) -> int:
     for index in range(last_start + 1, len(lines)):
-        if fold_heading(lines[index]) in _TRAILERS:
+        if len(lines[index]) < 20 and fold_heading(lines[index]) in _TRAILERS:
             return index
     return len(lines)
 
@@ -920,6 +949,7 @@ def _document_end(lines: list[str], last_start: int) -> int:
 def _closed_section_start(lines: list[str], starts: list[_ItemStart]) -> int:
     """Where a "Lukket referat" divider after the first item makes every later item closed."""
     for index in range(starts[0].index + 1, len(lines)):
-        if fold_heading(lines[index]) in {"lukket referat", "lukket dagsorden"}:
+        line = lines[index]
+        if len(line) < 20 and fold_heading(line) in {"lukket referat", "lukket dagsorden"}:
             return index
     return len(lines) + 1
