@@ -2,7 +2,9 @@
 
 - BM25 alone: referat's own Danish lexical index, no vectors, grouped to items.
 - The plain recipe: the raw file text split with RecursiveCharacterTextSplitter(1000, 200), the
-  same embedder, Chroma top-k, no metadata. Its chunks are mapped to agenda items afterwards
+  same embedder, exact cosine top-k, no metadata. Raw text includes closed items' text, so its
+  vectors are kept in memory only (the exact search Chroma approximates) and never written to
+  disk; the baseline returns rankings, never text. Its chunks are mapped to agenda items afterwards
   (by word overlap with the parsed items) only so that it can be scored at item level.
 """
 
@@ -10,7 +12,6 @@ from __future__ import annotations
 
 import json
 import re
-import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -20,6 +21,7 @@ from index.embedder import Embedder
 from index.lexical import LexicalIndex
 from index.models import Chunk, Meeting
 from index.parsing import ParseError, parse_document
+from index.store import MemoryVectorStore
 
 _WORDS = re.compile(r"\w+")
 _TAGS = re.compile(r"<[^>]+>")
@@ -93,12 +95,9 @@ class PlainRecipe:
     def __init__(self, files: Sequence[Path], embedder: Embedder) -> None:
         from langchain_text_splitters import RecursiveCharacterTextSplitter
 
-        from index.chroma_store import ChromaVectorStore
-
         splitter = RecursiveCharacterTextSplitter(chunk_size=1000, chunk_overlap=200)
         self.embedder = embedder
-        self._folder = tempfile.TemporaryDirectory(prefix="referat-plain-")
-        self.store = ChromaVectorStore.open(Path(self._folder.name))
+        self.store = MemoryVectorStore()
         self.item_of: dict[str, tuple[str, int] | None] = {}
         for file_no, path in enumerate(files):
             data = path.read_bytes()
@@ -146,4 +145,4 @@ class PlainRecipe:
         return ranked
 
     def close(self) -> None:
-        self._folder.cleanup()
+        self.store = MemoryVectorStore()
