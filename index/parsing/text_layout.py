@@ -158,6 +158,7 @@ def _may_be_running_line(line: str) -> bool:
     return not (
         line.endswith((".", "!", "?"))
         or _PUNKT_HEADING.match(line)
+        or _NUMBERED_HEADING.match(line)
         or normalise_section_name(line) is not None
         or _DECISION_WORDS.search(line)
         or is_case_number_line(line)
@@ -253,6 +254,7 @@ _TOC_ENTRY = re.compile(
 )
 _TOC_ENTRY_START = re.compile(r"^\d{1,4}\.\s")  # a numbered entry never continues another
 _TOC_ENTRY_LINES = 3  # the longest titles wrap onto three lines
+_BARE_PAGE = re.compile(r"^\d{1,3}$")
 _TOC_COLUMN_HEADER = re.compile(r"^(?:punkt\s*(?:nr\.?)?\s+)?side$", re.IGNORECASE)
 _STATUS_HEADINGS = {"åbent referat", "lukket referat", "åben dagsorden", "lukket dagsorden"}
 _PUNKT_HEADING = re.compile(r"^Punkt\s+(?P<number>\d{1,4})\s*[:.]\s*(?P<title>\S.*)$", re.I)
@@ -274,31 +276,38 @@ def _find_toc(lines: list[str]) -> _Toc | None:
     last_page = 0
     last_number = -1
 
-    def accept(text: str) -> bool:
-        nonlocal last_page, last_number
-        match = _TOC_ENTRY.match(text)
-        if not match or _PUNKT_HEADING.match(text):
-            return False
-        page = int(match.group("page"))
-        number = int(match.group("number")) if match.group("number") else None
-        if page < last_page or (number is not None and number <= last_number):
-            return False
-        last_page = page
-        if number is not None:
-            last_number = number
-        entries.append(_TocEntry(number, _tidy_title(match.group("title"))))
-        return True
-
-    def accept_wrapped(index: int) -> int:
-        """How many lines (1 to 3) the entry starting at ``index`` takes; 0 if it is none."""
+    def entry_at(index: int) -> tuple[int, _TocEntry, int] | None:
+        """(lines taken, entry, page) for an entry wrapped over 1 to 3 lines at ``index``."""
         text = ""
+        found: tuple[int, _TocEntry, int] | None = None
         for span, line in enumerate(lines[index : index + _TOC_ENTRY_LINES], start=1):
             if not line or (span > 1 and (_case_line(line) or _TOC_ENTRY_START.match(line))):
-                return 0
+                break
+            if found and found[1].number is None and not _BARE_PAGE.match(line):
+                # Complete. In a numbered table every line not starting "N." continues the
+                # entry ("... opfølgning 48" / "budget 3"); here only a lone page number does.
+                break
             text = _join_wrapped(text, line) if text else line
-            if accept(text):
-                return span
-        return 0
+            match = _TOC_ENTRY.match(text)
+            if not match or _PUNKT_HEADING.match(text):
+                continue
+            number = int(match.group("number")) if match.group("number") else None
+            page = int(match.group("page"))
+            if page >= last_page and (number is None or number > last_number):
+                found = span, _TocEntry(number, _tidy_title(match.group("title"))), page
+        return found or numbered_without_page(index)
+
+    def numbered_without_page(index: int) -> tuple[int, _TocEntry, int] | None:
+        """ "2. Title" whose page number was lost (cut as a page number at a page break)."""
+        match = _NUMBERED_HEADING.match(lines[index])
+        following = _next_filled(lines, index + 1, 1)
+        if not match or int(match.group("number")) <= last_number or not following:
+            return None
+        after = _NUMBERED_HEADING.match(lines[following[0]])
+        if after is None or int(after.group("number")) != int(match.group("number")) + 1:
+            return None
+        entry = _TocEntry(int(match.group("number")), _tidy_title(match.group("title")))
+        return following[0] - index, entry, last_page
 
     index = start + 1
     while index < len(lines):
@@ -308,10 +317,14 @@ def _find_toc(lines: list[str]) -> _Toc | None:
             continue
         if _PUNKT_HEADING.match(line):
             break
-        consumed = accept_wrapped(index)
-        if not consumed:
+        found = entry_at(index)
+        if found is None:
             break
-        index += consumed
+        span, entry, last_page = found
+        if entry.number is not None:
+            last_number = entry.number
+        entries.append(entry)
+        index += span
     return _Toc(start, index, tuple(entries))
 
 
@@ -503,11 +516,19 @@ def _find_item_starts(lines: list[str], toc: _Toc | None) -> list[_ItemStart]:
         listed = number in toc_numbers and (
             _same_start(toc_numbers[number], title) or _same_start(title, toc_numbers[number])
         )
-        following = _next_filled(lines, index + 1, 3)
-        labelled = any(_CASE_LABEL_LINE.match(lines[i]) for i in following)
-        if listed or labelled:
+        if listed or _labelled_below(lines, index, number):
             starts.append(_ItemStart(index, number, title))
     return starts
+
+
+def _labelled_below(lines: list[str], index: int, number: int) -> bool:
+    """A "Sagsnr." line within three lines, with no later "N. ..." line before it."""
+    for following in _next_filled(lines, index + 1, 3):
+        if _CASE_LABEL_LINE.match(lines[following]):
+            return True
+        if re.match(rf"{number}\.\s", lines[following]):
+            return False  # a wrapped sentence above the real heading of the same number
+    return False
 
 
 def _extend_title(
