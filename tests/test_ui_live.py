@@ -297,8 +297,10 @@ def test_upload_in_the_browser_then_ask_about_it(app_url: str, tmp_path: Path) -
 
 
 @pytest.fixture(scope="module")
-def mcp_url(minutes: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """The app with its MCP server (needs gradio's `mcp` extra)."""
+def mcp_server(
+    minutes: Path, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[tuple[str, str]]:
+    """The app with its MCP server (gradio's `mcp` extra): its URL and the closed item's id."""
     pytest.importorskip("mcp", reason="gradio's MCP extra is not installed (gradio[mcp])")
     from ui.app import build_app, launch_options
 
@@ -307,6 +309,8 @@ def mcp_url(minutes: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator
     store = MemoryVectorStore()
     embedder = HashEmbedder()
     Indexer(db, catalog, store, embedder, LexicalRebuilder(db)).run([minutes])
+    closed = [record.item_id for record in catalog.items_where() if record.item.closed]
+    assert len(closed) == 1
     engine = Engine(
         catalog, store, embedder, LexicalIndex.load(lexical_dir(db)), answering=TINY_CORPUS
     )
@@ -322,28 +326,32 @@ def mcp_url(minutes: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator
         **launch_options(),
     )
     try:
-        yield f"http://127.0.0.1:{port}/gradio_api/mcp/"
+        yield f"http://127.0.0.1:{port}/gradio_api/mcp/", closed[0]
     finally:
         demo.close()
 
 
-def test_mcp_tools_search_fetch_and_trail(mcp_url: str, minutes: Path) -> None:
+def test_mcp_tools_search_fetch_and_trail(mcp_server: tuple[str, str]) -> None:
+    """A real MCP client over streamable HTTP: list the tools, ask, fetch an item and a trail."""
     import ast
     import asyncio
 
     mcp = pytest.importorskip("mcp")
     streamable_http = pytest.importorskip("mcp.client.streamable_http")
+    # mcp >= 1.24 names it streamable_http_client (the old name warns); 1.21 has only the old.
+    connect = getattr(streamable_http, "streamable_http_client", None) or (
+        streamable_http.streamablehttp_client
+    )
+    url, closed_id = mcp_server
 
     async def session() -> dict[str, Any]:
-        async with (
-            streamable_http.streamablehttp_client(mcp_url) as (read, write, _),
-            mcp.ClientSession(read, write) as client,
-        ):
+        async with connect(url) as (read, write, _), mcp.ClientSession(read, write) as client:
             await client.initialize()
             tools = {t.name: t for t in (await client.list_tools()).tools}
 
             async def call(name: str, **arguments: Any) -> Any:
                 result = await client.call_tool(name, arguments)
+                assert not result.isError, result.content
                 return ast.literal_eval(getattr(result.content[0], "text", ""))
 
             answer = await call("ask", question=QUESTION)
@@ -353,14 +361,31 @@ def test_mcp_tools_search_fetch_and_trail(mcp_url: str, minutes: Path) -> None:
                 "answer": answer,
                 "item": await call("item", item_id=first),
                 "trail": await call("trail", item_id=first),
+                "closed": await call("item", item_id=closed_id),
+                "secret_asked": await call("ask", question="personalesag om en medarbejder"),
             }
 
     got = asyncio.run(session())
     assert {"ask", "item", "trail"} <= set(got["tools"])
     assert all(got["tools"][name].description for name in ("ask", "item", "trail"))
-    assert got["answer"]["found"] is True and "[1]" in got["answer"]["answer"]
-    assert "Solgården" in got["item"]["title"] and got["item"]["decisions"]
+
+    answer = got["answer"]
+    assert answer["found"] is True and "[1]" in answer["answer"]
+    cited = answer["citations"][0]
+    assert "Solgården" in cited["title"]
+    assert cited["quote"] in (RECOMMENDATION, DECISION)
+    assert cited["quote"] in answer["answer"]
+
+    item = got["item"]
+    assert item["item_id"] == cited["item_id"] and "Solgården" in item["title"]
+    assert item["decisions"][0]["text"] == cited["quote"]
     assert [step["body"] for step in got["trail"]] == ["Social- og Sundhedsudvalget", "Byrådet"]
+
+    closed = got["closed"]
+    assert closed["closed"] is True
+    assert (closed["item"], closed["title"]) == (2, "Lukket")
+    assert closed["body"] == "Social- og Sundhedsudvalget"
+    assert "decisions" not in closed and "sections" not in closed
     assert SECRET not in str(got)
 
 
