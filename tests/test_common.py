@@ -135,3 +135,11 @@ def test_closed_and_open_markers() -> None:
     assert not is_closed_status("Lukkedage")
     assert is_open_status("Åbent") and is_open_status("Åben sag")
     assert not is_open_status("Åbent referat")
+
+
+def test_impossible_dates_are_not_dates() -> None:
+    from index.parsing.common import parse_date
+
+    assert parse_date("Mødedato 31-02-2019") is None
+    # A valid date later on the line is still found.
+    assert parse_date("flyttet fra 31-02-2019 til 01-03-2019") == "2019-03-01"

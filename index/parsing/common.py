@@ -6,6 +6,7 @@ since every parser relies on the same normalisation.
 
 from __future__ import annotations
 
+import datetime
 import re
 import unicodedata
 from dataclasses import dataclass
@@ -103,20 +104,24 @@ _WORDY_DATE = re.compile(
 
 
 def _iso(year: int, month: int, day: int) -> str | None:
-    if not (1 <= month <= 12 and 1 <= day <= 31 and 1900 <= year <= 2100):
+    """ISO date, or None for a date that does not exist (31-02-2019) or is absurd."""
+    if not 1900 <= year <= 2100:
         return None
-    return f"{year:04d}-{month:02d}-{day:02d}"
+    try:
+        return datetime.date(year, month, day).isoformat()
+    except ValueError:
+        return None
 
 
 def parse_date(text: str) -> str | None:
     """The first date in ``text`` as ISO: 20-09-2016, 04.12.2012, 9. september 2019, 2022-01-11."""
     candidates: list[tuple[int, str | None]] = []
-    if match := _ISO_DATE.search(text):
+    for match in _ISO_DATE.finditer(text):
         candidates.append((match.start(), _iso(*map(int, match.groups()))))
-    if match := _NUMERIC_DATE.search(text):
+    for match in _NUMERIC_DATE.finditer(text):
         day, month, year = map(int, match.groups())
         candidates.append((match.start(), _iso(year, month, day)))
-    if match := _WORDY_DATE.search(text):
+    for match in _WORDY_DATE.finditer(text):
         month = DANISH_MONTHS[match.group(2).lower()]
         candidates.append((match.start(), _iso(int(match.group(3)), month, int(match.group(1)))))
     for _, iso in sorted(candidates, key=lambda c: c[0]):
