@@ -25,6 +25,8 @@ class Scores:
     questions: int = 0
     ranked_questions: int = 0
     recall_at: dict[int, float] = field(default_factory=dict)
+    # Share of questions with at least one expected item in the first k (accuracy@k).
+    hit_at: dict[int, float] = field(default_factory=dict)
     mrr_at_10: float = 0.0
     answer_contains: float | None = None
     refusal: float | None = None  # share of no-answer questions refused
@@ -38,6 +40,8 @@ class Scores:
             "recall@1": self.recall_at.get(1),
             "recall@3": self.recall_at.get(3),
             "recall@5": self.recall_at.get(5),
+            "hit@1": self.hit_at.get(1),
+            "hit@3": self.hit_at.get(3),
             "mrr@10": self.mrr_at_10,
             "answer_contains": self.answer_contains,
             "refusal": self.refusal,
@@ -63,6 +67,12 @@ def score(outcomes: Sequence[Outcome], markers: Sequence[str] = ()) -> Scores:
     for k in (1, 3, 5):
         scores.recall_at[k] = (
             sum(recall_at_k(o.ranked, set(o.question.expect), k) for o in ranked) / len(ranked)
+            if ranked
+            else 0.0
+        )
+    for k in (1, 3):
+        scores.hit_at[k] = (
+            sum(bool(set(o.ranked[:k]) & set(o.question.expect)) for o in ranked) / len(ranked)
             if ranked
             else 0.0
         )
