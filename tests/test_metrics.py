@@ -33,3 +33,34 @@ def test_ndcg_matches_a_hand_computation() -> None:
 def test_contains_all_ignores_case_and_spacing() -> None:
     assert contains_all("Godkendt med 70  borgere.", ["70 borgere", "godkendt"])
     assert not contains_all("Godkendt.", ["70 borgere"])
+
+
+def test_score_aggregates_by_hand() -> None:
+    from eval.questions import Question
+    from eval.runner import Outcome, score
+    from rag.answer import Answer, Citation
+
+    a = ("2024-01-01", 1)
+    b = ("2024-01-01", 2)
+    c = ("2024-02-01", 1)
+    trail = Question("q1", "?", "decision", (a, b), ("godkendt",))
+    single = Question("q2", "?", "fact", (c,), ("42 kr.",))
+    nothing = Question("q3", "?", "none", ())
+    closed = Citation(
+        "2024-01-01", "Byrådet", None, 3, "Lukket", None, None, "f", "x", True, None, "id"
+    )
+    outcomes = [
+        Outcome(trail, (c, a, b), Answer("?", "Godkendt.", True)),
+        Outcome(single, (a, b, c), Answer("?", "Det koster 41 kr.", True)),
+        Outcome(nothing, (a,), Answer("?", "svar", True, citations=(closed,))),
+    ]
+    scores = score(outcomes)
+    # recall@1: q1 0/2, q2 0/1 -> 0; recall@3: q1 2/2, q2 1/1 -> 1.
+    assert scores.recall_at[1] == 0.0
+    assert scores.recall_at[3] == 1.0
+    assert scores.hit_at[1] == 0.0 and scores.hit_at[3] == 1.0
+    # MRR: q1 first hit at rank 2, q2 at rank 3 -> (1/2 + 1/3) / 2.
+    assert math.isclose(scores.mrr_at_10, (1 / 2 + 1 / 3) / 2)
+    assert scores.answer_contains == 0.5
+    assert scores.refusal == 0.0
+    assert scores.closed_leaks == 1  # a closed item quoted is a leak
