@@ -49,6 +49,31 @@ CREATE INDEX IF NOT EXISTS chunks_item ON chunks(item_id);
 """
 
 
+def _where_clause(
+    bodies: Sequence[str],
+    municipality: str | None,
+    date_from: str | None,
+    date_to: str | None,
+    case_number: str | None,
+) -> tuple[str, list[str]]:
+    """A WHERE clause over meetings ``m`` and items ``i`` for the given filters."""
+    where = "WHERE 1=1"
+    args: list[str] = []
+    if bodies:
+        where += f" AND m.body IN ({','.join('?' * len(bodies))})"
+        args += list(bodies)
+    for column, value, operator in (
+        ("m.municipality", municipality, "="),
+        ("m.meeting_date", date_from, ">="),
+        ("m.meeting_date", date_to, "<="),
+        ("i.case_number", case_number, "="),
+    ):
+        if value:
+            where += f" AND {column}{operator}?"
+            args.append(value)
+    return where, args
+
+
 @dataclass(frozen=True)
 class ItemRecord:
     """An agenda item as stored, with its meeting: what a citation and the item view need."""
@@ -243,26 +268,11 @@ class Catalog:
         date_to: str | None = None,
         case_number: str | None = None,
     ) -> set[str]:
+        where, args = _where_clause(bodies, municipality, date_from, date_to, case_number)
         sql = (
             "SELECT c.chunk_id FROM chunks c JOIN items i ON i.item_id=c.item_id "
-            "JOIN meetings m ON m.meeting_id=i.meeting_id WHERE 1=1"
+            f"JOIN meetings m ON m.meeting_id=i.meeting_id {where}"
         )
-        args: list[str] = []
-        if bodies:
-            sql += f" AND m.body IN ({','.join('?' * len(bodies))})"
-            args += list(bodies)
-        if municipality:
-            sql += " AND m.municipality=?"
-            args.append(municipality)
-        if date_from:
-            sql += " AND m.meeting_date>=?"
-            args.append(date_from)
-        if date_to:
-            sql += " AND m.meeting_date<=?"
-            args.append(date_to)
-        if case_number:
-            sql += " AND i.case_number=?"
-            args.append(case_number)
         return {r[0] for r in self._db.execute(sql, args)}
 
     def chunks(self, chunk_ids: Sequence[str]) -> dict[str, Chunk]:
@@ -356,17 +366,7 @@ class Catalog:
         date_to: str | None = None,
         title_like: str | None = None,
     ) -> list[ItemRecord]:
-        where = "WHERE 1=1"
-        args: list[object] = []
-        if bodies:
-            where += f" AND m.body IN ({','.join('?' * len(bodies))})"
-            args += list(bodies)
-        if date_from:
-            where += " AND m.meeting_date>=?"
-            args.append(date_from)
-        if date_to:
-            where += " AND m.meeting_date<=?"
-            args.append(date_to)
+        where, args = _where_clause(bodies, None, date_from, date_to, None)
         if title_like:
             where += " AND i.title LIKE ?"
             args.append(f"%{title_like}%")
