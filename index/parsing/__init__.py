@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import replace
 from pathlib import Path
 
 from index.models import Meeting, ParseResult, Skipped
@@ -68,22 +67,7 @@ def parse_document(data: bytes, source: str) -> Meeting:
     meeting = _parser_for(source, data)(data, source)
     if not meeting.items:
         raise ParseError("no agenda items were found (is this a minutes or agenda document?)")
-    return _with_decision_defaults(meeting)
-
-
-def _with_decision_defaults(meeting: Meeting) -> Meeting:
-    """A bare "Beslutning" heading records this meeting's decision: give it body and date."""
-    items = tuple(
-        replace(
-            item,
-            decisions=tuple(
-                replace(d, body=d.body or meeting.body, date=d.date or meeting.meeting_date)
-                for d in item.decisions
-            ),
-        )
-        for item in meeting.items
-    )
-    return replace(meeting, items=items)
+    return meeting
 
 
 def iter_source_files(paths: Iterable[str | Path]) -> Iterator[Path]:
