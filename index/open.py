@@ -45,6 +45,9 @@ class LexicalRebuilder:
     def __init__(self, db_dir: Path) -> None:
         self.folder = lexical_dir(db_dir)
 
+    def exists(self) -> bool:
+        return self.folder.exists()
+
     def rebuild(self, catalog: Catalog) -> None:
         from index.lexical import LexicalIndex
 

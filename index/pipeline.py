@@ -41,6 +41,10 @@ class ModelMismatch(Exception):
 class LexicalBuilder(Protocol):
     def rebuild(self, catalog: Catalog) -> None: ...
 
+    def exists(self) -> bool:
+        """Whether a saved lexical index is there (a run with no changes still builds one)."""
+        ...
+
 
 @dataclass
 class IndexSummary:
@@ -61,19 +65,23 @@ class IndexSummary:
         return 2 if self.skipped else 0
 
 
-def check_model(catalog: Catalog, embedder: Embedder, db_dir: Path) -> None:
-    """Refuse to mix vectors of two models; record the model on an empty index."""
+def ensure_same_model(catalog: Catalog, model_name: str, db_dir: Path) -> None:
+    """Refuse to mix vectors of two models (for indexing and for asking alike)."""
     built_with = catalog.get_meta("embed_model")
-    if built_with is None:
-        catalog.set_meta("embed_model", embedder.name)
-        catalog.set_meta("embed_dimension", str(embedder.dimension))
-        return
-    if built_with != embedder.name:
+    if built_with is not None and built_with != model_name:
         raise ModelMismatch(
             f"the index in {db_dir} was built with the embedding model {built_with!r}, "
-            f"but {embedder.name!r} was asked for. Use --embed-model {built_with} "
+            f"but {model_name!r} was asked for. Use --embed-model {built_with} "
             f"(or REFERAT_EMBED_MODEL), or index into another folder with --db."
         )
+
+
+def check_model(catalog: Catalog, embedder: Embedder, db_dir: Path) -> None:
+    """``ensure_same_model``, and record the model on an empty index."""
+    ensure_same_model(catalog, embedder.name, db_dir)
+    if catalog.get_meta("embed_model") is None:
+        catalog.set_meta("embed_model", embedder.name)
+        catalog.set_meta("embed_dimension", str(embedder.dimension))
 
 
 @contextmanager
@@ -204,13 +212,10 @@ class Indexer:
                         self.catalog.remove_file(key)
                         summary.removed += 1
                         changed = True
-            if self.lexical is not None and (changed or not self._lexical_exists()):
+            if self.lexical is not None and (changed or not self.lexical.exists()):
                 self.lexical.rebuild(self.catalog)
         summary.seconds = time.perf_counter() - started
         return summary
-
-    def _lexical_exists(self) -> bool:
-        return (self.db_dir / "lexical").exists()
 
     def _parse(
         self, path: Path, known: dict[str, str], summary: IndexSummary

@@ -33,16 +33,11 @@ class Engine:
     def open(cls, settings: Settings, embedder: Embedder | None = None) -> Engine:
         """Open the index in ``settings.db_dir``; raises ``IndexUnavailable`` with advice."""
         from index.embedder import load_embedder
-        from index.pipeline import ModelMismatch
+        from index.pipeline import ensure_same_model
 
         catalog = open_catalog(settings)
         embedder = embedder or load_embedder(settings)
-        built_with = catalog.get_meta("embed_model")
-        if built_with and built_with != embedder.name:
-            raise ModelMismatch(
-                f"the index in {settings.db_dir} was built with {built_with!r}, not "
-                f"{embedder.name!r}; ask with --embed-model {built_with}"
-            )
+        ensure_same_model(catalog, embedder.name, settings.db_dir)
         folder = lexical_dir(settings.db_dir)
         lexical = LexicalIndex.load(folder) if folder.exists() else None
         return cls(catalog, open_store(settings), embedder, lexical)

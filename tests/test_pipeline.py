@@ -212,3 +212,16 @@ def test_a_broken_file_is_skipped_and_loses_nothing(tmp_path: Path) -> None:
     assert "empty" in reasons["empty.txt"]
     assert summary.exit_code == 2
     assert store.count() == count, "the old version of a now-broken file stays searchable"
+
+
+def test_opening_the_engine_with_another_model_is_refused(tmp_path: Path) -> None:
+    from index.settings import load_settings
+    from rag.engine import Engine
+
+    files = _corpus(tmp_path / "minutes")
+    _indexer(tmp_path / "db", MemoryVectorStore()).run(files)
+    other = HashEmbedder()
+    other.name = "another-model"
+    settings = load_settings({"REFERAT_DATA_DIR": str(tmp_path)})
+    with pytest.raises(ModelMismatch, match="Use --embed-model hash"):
+        Engine.open(settings, other)
