@@ -6,7 +6,6 @@ question says about time, bodies and case numbers narrows the search (see ``rag.
 
 from __future__ import annotations
 
-from collections import defaultdict
 from dataclasses import dataclass, replace
 from datetime import date
 
@@ -16,7 +15,7 @@ from index.lexical import LexicalIndex
 from index.models import Chunk
 from index.store import SearchFilter, VectorStore
 from rag.evidence import coverage, item_texts
-from rag.fusion import reciprocal_rank_fusion
+from rag.fusion import group_by, reciprocal_rank_fusion
 from rag.query import QueryIntent, parse_query
 
 
@@ -149,35 +148,27 @@ class Retriever:
         dense_score = dict(dense)
         lexical_score = dict(lexical)
         chunks = self.catalog.chunks([c for c, _ in fused])
-        by_item: dict[str, list[Passage]] = defaultdict(list)
         boost = config.decision_boost if intent.kind == "decision" else 1.0
-        for chunk_id, score in fused:
-            chunk = chunks.get(chunk_id)
-            if chunk is None:  # in the store but not the catalog: a repaired crash's leftover
-                continue
-            by_item[chunk.item_id].append(
-                Passage(chunk, score * boost if chunk.is_decision else score)
-            )
-        ranked = sorted(by_item.items(), key=lambda kv: max(p.score for p in kv[1]), reverse=True)[
-            :k
+        # A chunk in the store but not the catalog is a repaired crash's leftover: skip it.
+        boosted = [
+            (chunk_id, score * boost if chunks[chunk_id].is_decision else score)
+            for chunk_id, score in fused
+            if chunk_id in chunks
         ]
+        grouped = group_by(boosted, lambda c: chunks[c].item_id, per_group=len(boosted) or 1)
         hits: list[ItemHit] = []
-        for item_key, passages in ranked:
+        for item_key, members in grouped[:k]:
             record = self.catalog.item(item_key)
             if record is None:
                 continue
-            passages.sort(key=lambda p: p.score, reverse=True)
+            passages = [Passage(chunks[c], score) for c, score in members]
             hits.append(
                 ItemHit(
                     record=record,
                     score=passages[0].score,
                     passages=tuple(passages[: config.passages_per_item]),
-                    best_dense=max(
-                        (dense_score.get(p.chunk.id, 0.0) for p in passages), default=0.0
-                    ),
-                    best_lexical=max(
-                        (lexical_score.get(p.chunk.id, 0.0) for p in passages), default=0.0
-                    ),
+                    best_dense=max(dense_score.get(c, 0.0) for c, _ in members),
+                    best_lexical=max(lexical_score.get(c, 0.0) for c, _ in members),
                     coverage=self._coverage(question, record, search_filter),
                 )
             )
