@@ -9,9 +9,10 @@ from __future__ import annotations
 import datetime
 import re
 import unicodedata
+from collections.abc import Iterable
 from dataclasses import dataclass
 
-from index.models import Decision
+from index.models import AgendaItem, Decision, Section
 
 # Canonical section names. Keys are folded (lower case, single spaces, no trailing punctuation).
 SECTION_ALIASES: dict[str, str] = {
@@ -246,4 +247,34 @@ def resolve_decision(
         text=text,
         body=body or meeting_body,
         date=date or (meeting_date if same_body else None),
+    )
+
+
+def open_item(
+    number: int,
+    title: str,
+    case_number: str | None,
+    blocks: Iterable[tuple[str, str, DecisionHeading | None]],
+    meeting_body: str,
+    meeting_date: str,
+    extra_sections: Iterable[Section] = (),
+) -> AgendaItem:
+    """An open item from its (name, text, decision heading) blocks in document order: decision
+    blocks become decisions resolved against the meeting, the rest sections; empty ones go."""
+    sections: list[Section] = []
+    decisions: list[Decision] = []
+    for name, text, heading in blocks:
+        if not text:
+            continue
+        if heading is not None:
+            decisions.append(resolve_decision(text, heading, meeting_body, meeting_date))
+        else:
+            sections.append(Section(name, text))
+    sections.extend(extra_sections)
+    return AgendaItem(
+        number=number,
+        title=title,
+        case_number=case_number,
+        sections=tuple(sections),
+        decisions=tuple(decisions),
     )

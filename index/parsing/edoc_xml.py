@@ -17,15 +17,15 @@ from typing import Any
 
 from lxml import etree
 
-from index.models import AgendaItem, Decision, Meeting, Section
+from index.models import AgendaItem, Meeting
 from index.parsing import ParseError
 from index.parsing.common import (
     DecisionHeading,
     find_case_number,
     is_closed_title,
     municipality_from_place,
+    open_item,
     parse_date,
-    resolve_decision,
     tidy_body,
 )
 from index.parsing.html_sections import DEFAULT_SECTION, classify_heading, collapse_whitespace
@@ -231,23 +231,8 @@ def _item(element: Any, closed_agenda: bool, body: str, date: str, position: int
     case_number, parts = _item_text_parts(full_text, number)
     if closed_agenda or is_closed_title(title):
         return AgendaItem(number=number, title=title, case_number=case_number, closed=True)
-    sections: list[Section] = []
-    decisions: list[Decision] = []
-    for name, lines, decision in parts:
-        text = _paragraphs(lines)
-        if not text:
-            continue
-        if decision is not None:
-            decisions.append(resolve_decision(text, decision, body, date))
-        else:
-            sections.append(Section(name, text))
-    return AgendaItem(
-        number=number,
-        title=title,
-        case_number=case_number,
-        sections=tuple(sections),
-        decisions=tuple(decisions),
-    )
+    blocks = ((name, _paragraphs(lines), decision) for name, lines, decision in parts)
+    return open_item(number, title, case_number, blocks, body, date)
 
 
 def parse(data: bytes, source: str) -> Meeting:

@@ -12,14 +12,14 @@ import json
 import re
 from typing import Any
 
-from index.models import AgendaItem, Decision, Meeting, Section
+from index.models import AgendaItem, Meeting, Section
 from index.parsing import ParseError
 from index.parsing.common import (
     is_closed_title,
     municipality_from_place,
     normalise_section_name,
+    open_item,
     parse_date,
-    resolve_decision,
 )
 from index.parsing.html_sections import DEFAULT_SECTION, collapse_whitespace, html_sections
 
@@ -99,28 +99,21 @@ def _item(entry: dict[str, Any], position: int, body: str, date: str) -> AgendaI
     if is_closed_title(title):
         # Closed items keep number and title only; their text never leaves the parser.
         return AgendaItem(number=number, title=title, case_number=case_number, closed=True)
-    sections: list[Section] = []
-    decisions: list[Decision] = []
-    for field in _records(entry.get("Felter")):
-        html = field.get("Html")
-        if not isinstance(html, str) or not html.strip():
-            continue
-        first = normalise_section_name(_text(field.get("Navn"))) or DEFAULT_SECTION
-        for part in html_sections(html, first):
-            if part.decision is not None:
-                decisions.append(resolve_decision(part.text, part.decision, body, date))
-            else:
-                sections.append(Section(part.name, part.text))
+    blocks = [
+        (part.name, part.text, part.decision)
+        for field in _records(entry.get("Felter"))
+        if isinstance(html := field.get("Html"), str) and html.strip()
+        for part in html_sections(
+            html, normalise_section_name(_text(field.get("Navn"))) or DEFAULT_SECTION
+        )
+    ]
     attachments = [_text(a.get("Navn") or a.get("Name")) for a in _records(entry.get("Bilag"))]
-    if any(attachments):
-        sections.append(Section(ATTACHMENTS_SECTION, "\n".join(a for a in attachments if a)))
-    return AgendaItem(
-        number=number,
-        title=title,
-        case_number=case_number,
-        sections=tuple(sections),
-        decisions=tuple(decisions),
+    extra = (
+        [Section(ATTACHMENTS_SECTION, "\n".join(a for a in attachments if a))]
+        if any(attachments)
+        else []
     )
+    return open_item(number, title, case_number, blocks, body, date, extra)
 
 
 def parse(data: bytes, source: str) -> Meeting:

@@ -16,14 +16,15 @@ from typing import Any
 import lxml.html
 from lxml import etree
 
-from index.models import AgendaItem, Decision, Meeting, Section
+from index.models import AgendaItem, Meeting
 from index.parsing import ParseError
 from index.parsing.common import (
+    DecisionHeading,
     is_closed_status,
     is_closed_title,
     municipality_from_place,
+    open_item,
     parse_date,
-    resolve_decision,
     tidy_body,
 )
 from index.parsing.edoc_xml import start_time_of
@@ -112,24 +113,16 @@ def _item(row: Any, position: int, body: str, date: str) -> AgendaItem:
     case_number = _first_text(row, "span.sagsnummer") or None
     if _is_closed_row(row, title):
         return AgendaItem(number=number, title=title, case_number=case_number, closed=True)
-    sections: list[Section] = []
-    decisions: list[Decision] = []
+    blocks: list[tuple[str, str, DecisionHeading | None]] = []
     for details in _select(row, "div.details"):
         for selector in _ITEM_FURNITURE:
             for furniture in _select(details, selector):
                 furniture.drop_tree()
-        for part in element_sections(details, DEFAULT_SECTION, include_root=False):
-            if part.decision is not None:
-                decisions.append(resolve_decision(part.text, part.decision, body, date))
-            else:
-                sections.append(Section(part.name, part.text))
-    return AgendaItem(
-        number=number,
-        title=title,
-        case_number=case_number,
-        sections=tuple(sections),
-        decisions=tuple(decisions),
-    )
+        blocks += [
+            (part.name, part.text, part.decision)
+            for part in element_sections(details, DEFAULT_SECTION, include_root=False)
+        ]
+    return open_item(number, title, case_number, blocks, body, date)
 
 
 def parse(data: bytes, source: str) -> Meeting:
