@@ -14,6 +14,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+from index.chunking import item_blocks
 from index.models import AgendaItem, Chunk, Decision, Meeting, Section
 
 SCHEMA = """
@@ -222,13 +223,14 @@ class Catalog:
                     )
                     if item.closed:
                         continue  # closed items keep number and title only
-                    blocks = [("Beslutning", d.text, 1, d.body, d.date) for d in item.decisions] + [
-                        (s.name, s.text, 0, None, None) for s in item.sections
-                    ]
                     self._db.executemany(
                         "INSERT OR REPLACE INTO blocks VALUES (?,?,?,?,?,?,?)",
-                        [(key, n, *block) for n, block in enumerate(blocks)],
-                    )
+                        [
+                            (key, n, b.name, b.text, int(b.is_decision), b.decision_body,
+                             b.decision_date)
+                            for n, b in enumerate(item_blocks(item))
+                        ],
+                    )  # fmt: skip
             self._db.executemany(
                 "INSERT OR REPLACE INTO chunks VALUES (?,?,?,?,?,?,?,?,?,?)",
                 [

@@ -87,14 +87,39 @@ TITLE_SECTION = "Titel"
 _UNINFORMATIVE_TITLES = {"lukket", "lukket punkt", "lukket sag"}
 
 
-def _title_chunk(meeting: Meeting, item: AgendaItem, key: str, meeting_key: str) -> Chunk | None:
-    """An item with no text (closed, or empty) is still findable by its public title."""
-    if item.title.strip().lower().rstrip(".:") in _UNINFORMATIVE_TITLES:
-        return None
+@dataclass(frozen=True)
+class Block:
+    """A decision or a section of an item. Blocks are numbered decisions first, in this order
+    everywhere: chunk ids, ``Chunk.block`` and the catalog's blocks table agree on it."""
+
+    name: str
+    text: str
+    is_decision: bool
+    decision_body: str | None = None
+    decision_date: str | None = None
+
+
+def item_blocks(item: AgendaItem) -> list[Block]:
+    return [Block("Beslutning", d.text, True, d.body, d.date) for d in item.decisions] + [
+        Block(s.name, s.text, False) for s in item.sections
+    ]
+
+
+def _chunk(
+    meeting: Meeting,
+    item: AgendaItem,
+    meeting_key: str,
+    key: str,
+    suffix: str,
+    block: Block,
+    block_no: int,
+    span: tuple[int, int, str],
+) -> Chunk:
+    start, end, passage = span
     return Chunk(
-        id=f"{key}:title",
-        text=item.title,
-        embed_text=f"{context_line(meeting, item, TITLE_SECTION)}\n{item.title}",
+        id=f"{key}:{suffix}",
+        text=passage,
+        embed_text=f"{context_line(meeting, item, block.name)}\n{passage}",
         meeting_id=meeting_key,
         item_id=key,
         source=meeting.source,
@@ -102,13 +127,15 @@ def _title_chunk(meeting: Meeting, item: AgendaItem, key: str, meeting_key: str)
         meeting_date=meeting.meeting_date,
         item_number=item.number,
         title=item.title,
-        section=TITLE_SECTION,
-        is_decision=False,
-        start=0,
-        end=len(item.title),
+        section=block.name,
+        is_decision=block.is_decision,
+        start=start,
+        end=end,
         municipality=meeting.municipality,
         case_number=item.case_number,
-        block=-1,
+        decision_body=block.decision_body,
+        decision_date=block.decision_date,
+        block=block_no,
         closed=item.closed,
     )
 
@@ -120,39 +147,20 @@ def chunk_meeting(
     meeting_key = meeting_id(file_key, meeting)
     for ordinal, item in enumerate(meeting.items):
         key = item_id(meeting_key, item, ordinal)
-        if item.closed or not (item.decisions or any(s.text.strip() for s in item.sections)):
-            # Closed items were stripped of their text by the parser; only the title is public.
-            title_chunk = _title_chunk(meeting, item, key, meeting_key)
-            if title_chunk is not None:
-                yield title_chunk
+        blocks = item_blocks(item)
+        if item.closed or not any(b.text.strip() for b in blocks):
+            # An item with no text (closed: the parser dropped it) is still findable by its
+            # public title, unless the title says nothing ("Lukket").
+            if item.title.strip().lower().rstrip(".:") not in _UNINFORMATIVE_TITLES:
+                title = Block(TITLE_SECTION, item.title, False)
+                yield _chunk(
+                    meeting, item, meeting_key, key, "title", title, -1,
+                    (0, len(item.title), item.title),
+                )  # fmt: skip
             continue
-        blocks: list[tuple[str, str, bool, str | None, str | None]] = [
-            ("Beslutning", d.text, True, d.body, d.date) for d in item.decisions
-        ]
-        blocks += [(s.name, s.text, False, None, None) for s in item.sections]
-        for block_no, (section, text, is_decision, decision_body, decision_date) in enumerate(
-            blocks
-        ):
-            header = context_line(meeting, item, section)
-            for piece_no, (start, end, passage) in enumerate(split_with_offsets(text, config)):
-                yield Chunk(
-                    id=f"{key}:{block_no}:{piece_no}",
-                    text=passage,
-                    embed_text=f"{header}\n{passage}",
-                    meeting_id=meeting_key,
-                    item_id=key,
-                    source=meeting.source,
-                    body=meeting.body,
-                    meeting_date=meeting.meeting_date,
-                    item_number=item.number,
-                    title=item.title,
-                    section=section,
-                    is_decision=is_decision,
-                    start=start,
-                    end=end,
-                    municipality=meeting.municipality,
-                    case_number=item.case_number,
-                    decision_body=decision_body,
-                    decision_date=decision_date,
-                    block=block_no,
-                )
+        for block_no, block in enumerate(blocks):
+            for piece_no, span in enumerate(split_with_offsets(block.text, config)):
+                yield _chunk(
+                    meeting, item, meeting_key, key, f"{block_no}:{piece_no}", block, block_no,
+                    span,
+                )  # fmt: skip
