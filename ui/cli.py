@@ -141,7 +141,7 @@ def _summary_lines(summary: Any) -> list[str]:
         f"files: {summary.files} ({summary.indexed} indexed, {summary.unchanged} unchanged, "
         f"{len(summary.skipped)} skipped, {summary.removed} removed)",
         f"meetings: {summary.meetings}, items: {summary.items} "
-        f"({summary.closed_items} closed items left out), chunks: {summary.chunks}",
+        f"(closed, text left out: {summary.closed_items}), chunks: {summary.chunks}",
         f"seconds: {summary.seconds:.1f}",
     ]
 
