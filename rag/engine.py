@@ -12,6 +12,7 @@ from index.open import lexical_dir, open_catalog, open_store
 from index.settings import Settings
 from index.store import SearchFilter, VectorStore
 from rag.answer import Answer, AnswerConfig, TrailStep, answer_question, trail_for
+from rag.llm import AnswerGenerator, answer_fields, generate_answer, generator_from_settings
 from rag.retriever import RetrievalConfig, Retriever
 
 
@@ -24,14 +25,19 @@ class Engine:
         lexical: LexicalIndex | None,
         retrieval: RetrievalConfig | None = None,
         answering: AnswerConfig | None = None,
+        generator: AnswerGenerator | None = None,
     ) -> None:
         self.catalog = catalog
         self.retriever = Retriever(catalog, store, embedder, lexical, retrieval)
         self.answering = answering or AnswerConfig()
+        # The optional generative mode (rag.llm): None, the default, answers extractively.
+        self.generator = generator
 
     @classmethod
     def open(cls, settings: Settings, embedder: Embedder | None = None) -> Engine:
-        """Open the index in ``settings.db_dir``; raises ``IndexUnavailable`` with advice."""
+        """Open the index in ``settings.db_dir``; raises ``IndexUnavailable`` with advice.
+
+        With ``settings.llm_url`` set, answers are also rewritten by that model (rag.llm)."""
         from index.embedder import load_embedder
         from index.pipeline import ensure_same_model
 
@@ -40,10 +46,14 @@ class Engine:
         ensure_same_model(catalog, embedder.name, settings.db_dir)
         folder = lexical_dir(settings.db_dir)
         lexical = LexicalIndex.load(folder) if folder.exists() else None
-        return cls(catalog, open_store(settings), embedder, lexical)
+        generator = generator_from_settings(settings)
+        return cls(catalog, open_store(settings), embedder, lexical, generator=generator)
 
     def ask(self, question: str, search_filter: SearchFilter | None = None, k: int = 5) -> Answer:
-        return answer_question(self.retriever, question, search_filter, k, self.answering)
+        answer = answer_question(self.retriever, question, search_filter, k, self.answering)
+        if self.generator is None:
+            return answer
+        return generate_answer(self.generator, answer)
 
     def item(self, item_id: str) -> ItemRecord | None:
         return self.catalog.item(item_id)
@@ -85,4 +95,7 @@ def answer_to_json(answer: Answer) -> dict[str, Any]:
         "citations": [citation(c) for c in answer.citations],
         "trail": [asdict(step) for step in answer.trail],
         "suggestions": [citation(c) for c in answer.suggestions],
+        # The optional generative mode: whether "answer" is the model's checked text, and
+        # why it fell back to the extractive answer when it did (None otherwise).
+        **answer_fields(answer),
     }
