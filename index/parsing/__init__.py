@@ -19,6 +19,14 @@ class ParseError(Exception):
 
 SUPPORTED_SUFFIXES = (".txt", ".pdf", ".docx", ".json", ".xml", ".html", ".htm")
 
+# Real minutes are under 2 MB of text (the largest seen, a Greve JSON, is 0.6 MB). A text-shaped
+# file far above that is a log, a dump or a concatenation: parsing 50 MB takes ~5 s, but
+# embedding it would take hours and bury real answers, so it is refused with the reason.
+MAX_TEXT_BYTES = 20 * 1024 * 1024
+# PDF and Word files carry images and fonts as well: their limit is on the container.
+MAX_CONTAINER_BYTES = 200 * 1024 * 1024
+_CONTAINER_SUFFIXES = (".pdf", ".docx")
+
 Parser = Callable[[bytes, str], Meeting]
 
 
@@ -60,10 +68,33 @@ def _parser_for(source: str, data: bytes) -> Parser:
     )
 
 
+def size_limit(source: str) -> int:
+    """The largest file of this type referat will read, in bytes."""
+    return (
+        MAX_CONTAINER_BYTES
+        if Path(source).suffix.lower() in _CONTAINER_SUFFIXES
+        else MAX_TEXT_BYTES
+    )
+
+
+def size_problem(size: int, source: str) -> str | None:
+    """Why a file of ``size`` bytes is refused, or None when its size is fine."""
+    limit = size_limit(source)
+    if size <= limit:
+        return None
+    return (
+        f"the file is {size / 1024 / 1024:.1f} MB, more than the {limit // 1024 // 1024} MB "
+        "referat reads for this file type (minutes are rarely over 2 MB); it is probably not "
+        "one meeting's minutes: split it into one file per meeting"
+    )
+
+
 def parse_document(data: bytes, source: str) -> Meeting:
     """Parse one file's bytes. Raises ``ParseError`` for anything that is not usable minutes."""
     if not data.strip():
         raise ParseError("the file is empty")
+    if problem := size_problem(len(data), source):
+        raise ParseError(problem)
     meeting = _parser_for(source, data)(data, source)
     if not meeting.items:
         raise ParseError("no agenda items were found (is this a minutes or agenda document?)")
@@ -99,6 +130,9 @@ def parse_file(path: Path) -> Meeting | Skipped:
     """Read and parse one file; every failure becomes a ``Skipped`` naming the problem."""
     source = str(path)
     try:
+        # Checked before reading, so a huge file is never loaded into memory.
+        if problem := size_problem(path.stat().st_size, source):
+            return Skipped(source, problem)
         data = path.read_bytes()
     except FileNotFoundError:
         return Skipped(source, "the file does not exist")

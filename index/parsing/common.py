@@ -116,19 +116,42 @@ def _iso(year: int, month: int, day: int) -> str | None:
 
 def parse_date(text: str) -> str | None:
     """The first date in ``text`` as ISO: 20-09-2016, 04.12.2012, 9. september 2019, 2022-01-11."""
-    candidates: list[tuple[int, str | None]] = []
+    return next((iso for _, _, iso in _date_shaped(text) if iso), None)
+
+
+def iso_date(year: int, month: int, day: int) -> str | None:
+    """ISO date, or None for a date that does not exist or lies outside 1900-2100."""
+    return _iso(year, month, day)
+
+
+def _date_shaped(text: str) -> list[tuple[int, str, str | None]]:
+    """(position, matched text, ISO or None) of every date-shaped string in ``text``."""
+    found: list[tuple[int, str, str | None]] = []
     for match in _ISO_DATE.finditer(text):
-        candidates.append((match.start(), _iso(*map(int, match.groups()))))
+        found.append((match.start(), match.group(0), _iso(*map(int, match.groups()))))
     for match in _NUMERIC_DATE.finditer(text):
         day, month, year = map(int, match.groups())
-        candidates.append((match.start(), _iso(year, month, day)))
+        found.append((match.start(), match.group(0), _iso(year, month, day)))
     for match in _WORDY_DATE.finditer(text):
         month = DANISH_MONTHS[match.group(2).lower()]
-        candidates.append((match.start(), _iso(int(match.group(3)), month, int(match.group(1)))))
-    for _, iso in sorted(candidates, key=lambda c: c[0]):
-        if iso:
-            return iso
-    return None
+        iso = _iso(int(match.group(3)), month, int(match.group(1)))
+        found.append((match.start(), match.group(0), iso))
+    return sorted(found, key=lambda entry: entry[0])
+
+
+def unreal_date_reason(text: str, where: str) -> str | None:
+    """Why a meeting date was refused, when ``text`` holds a date that does not exist.
+
+    "31-02-2024" or "01-01-9999" in a heading is a typing error or a placeholder; guessing a
+    date would file the meeting under the wrong day, so the file is refused with this reason.
+    """
+    unreal = next((raw for _, raw, iso in _date_shaped(text) if iso is None), None)
+    if unreal is None:
+        return None
+    return (
+        f"the meeting date {unreal!r} in {where} is not a real date "
+        "(no such day, or a year outside 1900-2100); correct it in the file"
+    )
 
 
 # Case numbers as municipalities write them: 16/5057, 326-2019-6577, 21-014482, EMN-2025-003383.

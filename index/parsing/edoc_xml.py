@@ -27,6 +27,7 @@ from index.parsing.common import (
     open_item,
     parse_date,
     tidy_body,
+    unreal_date_reason,
 )
 from index.parsing.html_sections import DEFAULT_SECTION, classify_heading, collapse_whitespace
 
@@ -82,6 +83,17 @@ def read_xml(data: bytes, kind: str) -> tuple[Any, str | None]:
         if root is None:
             raise ParseError(f"{kind}: the XML is damaged ({strict_error})") from strict_error
         return root, str(strict_error)
+
+
+def refuse_damaged(damage: str | None, kind: str) -> None:
+    """Damaged XML is never indexed: what lxml recovers of a cut-off file can lack items, or the
+    flag (``IsPublic``, the agenda type) that marks an item closed, and an index run would then
+    replace the good earlier version of the file with it."""
+    if damage is not None:
+        raise ParseError(
+            f"{kind}: the XML is damaged or cut off ({damage}); nothing of it is indexed "
+            "(an earlier, good version of the file stays in the index)"
+        )
 
 
 def _child_text(element: Any, path: str) -> str:
@@ -237,10 +249,9 @@ def _item(element: Any, closed_agenda: bool, body: str, date: str, position: int
 
 def parse(data: bytes, source: str) -> Meeting:
     root, damage = read_xml(data, "eDoc agenda XML")
+    refuse_damaged(damage, "eDoc agenda XML")
     agenda_items = list(root.iter("MeetingAgendaItem"))
     if not agenda_items:
-        if damage:
-            raise ParseError(f"the XML is damaged ({damage}) and holds no <MeetingAgendaItem>")
         raise ParseError(
             "XML, but neither an SBSYS publication nor an eDoc agenda: no <MeetingAgendaItem>"
         )
@@ -250,7 +261,10 @@ def parse(data: bytes, source: str) -> Meeting:
     if not body:
         raise ParseError("eDoc agenda XML without a committee (<Committee>)")
     if date is None:
-        raise ParseError("eDoc agenda XML without a meeting date (<MeetingDate>)")
+        raise ParseError(
+            unreal_date_reason(raw_date, "<MeetingDate>")
+            or "eDoc agenda XML without a meeting date (<MeetingDate>)"
+        )
     place: str | None = None
     participants: tuple[str, ...] = ()
     items: list[AgendaItem] = []

@@ -28,26 +28,57 @@ _OCR_HINT = (
 )
 
 
+class _Recorder(logging.Handler):
+    """Keeps pypdf's complaints instead of printing them: parsing is pure and must not print."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.WARNING)
+        self.messages: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.messages.append(record.getMessage())
+
+
 @contextmanager
-def _quiet_pypdf() -> Iterator[None]:
-    """Damaged PDFs make pypdf warn and log; parsing is pure and must not print."""
+def _quiet_pypdf() -> Iterator[_Recorder]:
+    """Damaged PDFs make pypdf warn and log; the complaints are recorded, not printed."""
     logger = logging.getLogger("pypdf")
-    previous_level = logger.level
-    logger.setLevel(logging.CRITICAL + 1)
+    previous = (logger.level, logger.propagate)
+    recorder = _Recorder()
+    logger.addHandler(recorder)
+    logger.setLevel(logging.WARNING)
+    logger.propagate = False
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            yield
+            yield recorder
     finally:
-        logger.setLevel(previous_level)
+        logger.removeHandler(recorder)
+        logger.setLevel(previous[0])
+        logger.propagate = previous[1]
+
+
+def _page_text(page: Any, recorder: _Recorder) -> tuple[str, bool]:
+    """(text, whether the page read cleanly). A page pypdf complains about while reading it has
+    a damaged content stream: part of its text is gone, maybe the "Lukket" heading of an item."""
+    complaints = len(recorder.messages)
+    try:
+        text = page.extract_text() or ""
+    except Exception:
+        return "", False
+    return text, len(recorder.messages) == complaints
 
 
 def pdf_text(data: bytes) -> str:
-    """The text layer of a PDF, pages separated by form feeds. Raises ``ParseError``."""
+    """The text layer of a PDF, pages separated by form feeds. Raises ``ParseError``.
+
+    A PDF with a damaged page is refused whole: the text after a lost closed-item heading would
+    read as part of the open item before it.
+    """
     from pypdf import PdfReader
     from pypdf.errors import FileNotDecryptedError, PdfReadError
 
-    with _quiet_pypdf():
+    with _quiet_pypdf() as recorder:
         try:
             reader = PdfReader(io.BytesIO(data), strict=False)
             if reader.is_encrypted and not reader.decrypt(""):
@@ -59,18 +90,17 @@ def pdf_text(data: bytes) -> str:
             raise ParseError("the PDF is password-protected; save an unprotected copy") from error
         except (PdfReadError, ValueError, KeyError, TypeError, OSError) as error:
             raise ParseError(f"the PDF is damaged and cannot be opened ({error})") from error
-        texts: list[str] = []
-        failed = 0
-        for page in pages:
-            try:
-                texts.append(page.extract_text() or "")
-            except Exception:  # one broken page must not cost the rest of the document
-                failed += 1
-                texts.append("")
+        read = [_page_text(page, recorder) for page in pages]
+    damaged = [number for number, (_, clean) in enumerate(read, start=1) if not clean]
+    if damaged:
+        listed = ", ".join(map(str, damaged[:10])) + (" ..." if len(damaged) > 10 else "")
+        raise ParseError(
+            f"the PDF is damaged: the text of page(s) {listed} cannot be read completely; "
+            "nothing of it is indexed (save or export the PDF again)"
+        )
+    texts = [text for text, _ in read]
     letters = sum(1 for text in texts for char in text if char.isalpha())
     if letters < MIN_LETTERS_FOR_TEXT:
-        if failed:
-            raise ParseError(f"the PDF is damaged: text could not be read from {failed} page(s)")
         raise ParseError(_OCR_HINT)
     return "\f".join(texts)
 

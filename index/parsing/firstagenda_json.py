@@ -16,10 +16,12 @@ from index.models import AgendaItem, Meeting, Section
 from index.parsing import ParseError
 from index.parsing.common import (
     is_closed_title,
+    iso_date,
     municipality_from_place,
     normalise_section_name,
     open_item,
     parse_date,
+    unreal_date_reason,
 )
 from index.parsing.html_sections import DEFAULT_SECTION, collapse_whitespace, html_sections
 
@@ -57,7 +59,7 @@ def _date_and_time(raw: str) -> tuple[str | None, str | None]:
         return parse_date(raw), None
     year, month, day, hour, minute = match.groups()
     start = f"{hour}:{minute}" if hour is not None else None
-    return f"{year}-{month}-{day}", start
+    return iso_date(int(year), int(month), int(day)), start
 
 
 def _participants(meeting: dict[str, Any]) -> tuple[str, ...]:
@@ -131,11 +133,13 @@ def parse(data: bytes, source: str) -> Meeting:
     body = _text(committee.get("Navn")).lstrip(". ")
     if not body:
         raise ParseError("FirstAgenda JSON without a committee name (Udvalg.Navn)")
-    date, start_time = _date_and_time(
-        _text(meeting.get("Dato")) or _text(meeting.get("MeetingBeginUtc"))
-    )
+    raw_date = _text(meeting.get("Dato")) or _text(meeting.get("MeetingBeginUtc"))
+    date, start_time = _date_and_time(raw_date)
     if date is None:
-        raise ParseError("FirstAgenda JSON without a meeting date (Moede.Dato)")
+        raise ParseError(
+            unreal_date_reason(raw_date, "Moede.Dato")
+            or "FirstAgenda JSON without a meeting date (Moede.Dato)"
+        )
     items = tuple(
         _item(entry, position, body, date)
         for position, entry in enumerate(_records(payload["Dagsordenpunkter"]), start=1)

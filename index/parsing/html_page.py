@@ -26,6 +26,7 @@ from index.parsing.common import (
     open_item,
     parse_date,
     tidy_body,
+    unreal_date_reason,
 )
 from index.parsing.edoc_xml import start_time_of
 from index.parsing.html_sections import DEFAULT_SECTION, collapse_whitespace, element_sections
@@ -141,7 +142,10 @@ def parse(data: bytes, source: str) -> Meeting:
     when = _first_text(root, "span.dato") or _first_text(root, "h1.dato")
     date = parse_date(when)
     if date is None:
-        raise ParseError("FirstAgenda page without a meeting date (span.dato)")
+        raise ParseError(
+            unreal_date_reason(when, "span.dato")
+            or "FirstAgenda page without a meeting date (span.dato)"
+        )
     place = _first_text(root, "span.sted") or None
     items = tuple(_item(row, position, body, date) for position, row in enumerate(rows, start=1))
     return Meeting(

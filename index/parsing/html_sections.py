@@ -70,7 +70,7 @@ _MAX_HEADING_LENGTH = 120
 _WHITESPACE = re.compile(r"\s+")
 _WORD = re.compile(r"\w")
 # Invisible characters that would otherwise glue to or split words.
-_INVISIBLE = re.compile("[\u00ad\u200b\u200c\ufeff]")
+_INVISIBLE = re.compile("[\x00\u00ad\u200b\u200c\ufeff]")  # NUL is padding, never text
 
 
 def collapse_whitespace(text: str) -> str:
@@ -277,9 +277,18 @@ class _Walker:
 _HTML_PARSER = etree.HTMLParser(remove_pis=True, no_network=True)
 
 
+_CONTROL = re.compile("[\x01-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+def _without_controls(html: str) -> str:
+    """NULs dropped and other control characters made spaces: lxml would turn them into "\ufffd"
+    inside a word, or keep them, and neither belongs in a quoted decision."""
+    return _CONTROL.sub(" ", html.replace("\x00", ""))
+
+
 def parse_fragment(html: str) -> Any:
     """An element whose children are the parsed HTML fragment (or document body)."""
-    root = etree.fromstring(html, _HTML_PARSER)
+    root = etree.fromstring(_without_controls(html), _HTML_PARSER)
     if root is None:  # nothing but comments or whitespace
         return etree.Element("div")
     body = root.find("body")

@@ -26,8 +26,9 @@ from index.parsing.common import (
     parse_date,
     resolve_decision,
     tidy_body,
+    unreal_date_reason,
 )
-from index.parsing.edoc_xml import read_xml, start_time_of
+from index.parsing.edoc_xml import read_xml, refuse_damaged, start_time_of
 from index.parsing.html_sections import (
     DEFAULT_SECTION,
     collapse_whitespace,
@@ -147,10 +148,10 @@ def _item(element: Any, body: str, date: str, position: int) -> AgendaItem:
 
 def parse(data: bytes, source: str) -> Meeting:
     root, damage = read_xml(data, "SBSYS publication XML")
+    refuse_damaged(damage, "SBSYS publication XML")
     agenda = root.find("Agendas/Agenda")
     if agenda is None:
-        problem = f"the XML is damaged ({damage}) and" if damage else "SBSYS publication XML"
-        raise ParseError(f"{problem} without an agenda (<Agendas><Agenda>)")
+        raise ParseError("SBSYS publication XML without an agenda (<Agendas><Agenda>)")
     meeting = agenda.find("Meeting")
     if meeting is None:
         raise ParseError("SBSYS publication XML without a meeting (<Agenda><Meeting>)")
@@ -161,7 +162,10 @@ def parse(data: bytes, source: str) -> Meeting:
     when = _text(meeting, "When")
     date = parse_date(when)
     if date is None:
-        raise ParseError("SBSYS publication XML without a meeting date (<Meeting><When>)")
+        raise ParseError(
+            unreal_date_reason(when, "<Meeting><When>")
+            or "SBSYS publication XML without a meeting date (<Meeting><When>)"
+        )
     place = _text(meeting, "Where") or _text(agenda, "Committee/DefaultMeetingPlace") or None
     items = [
         _item(element, body, date, position)

@@ -40,6 +40,7 @@ from index.parsing.common import (
     parse_date,
     parse_decision_heading,
     resolve_decision,
+    unreal_date_reason,
 )
 
 # Text before an item's first heading is, in every layout seen, the case description.
@@ -50,21 +51,51 @@ DEFAULT_SECTION = "Sagsfremstilling"
 
 
 def decode_text(data: bytes) -> str:
-    """Bytes of a text file as str: UTF-16 with BOM, UTF-8 (with or without BOM), else cp1252."""
+    """Bytes of a text file as str: UTF-16 (with BOM, or detected by its zero bytes), UTF-8 (with
+    or without BOM), else line by line UTF-8 or cp1252."""
     if data.startswith((b"\xff\xfe", b"\xfe\xff")):
         try:
             return data.decode("utf-16")
         except UnicodeDecodeError as error:
             raise ParseError("the text file claims to be UTF-16 but is not valid UTF-16") from error
+    if utf16 := _utf16_without_bom(data):
+        try:
+            return data.decode(utf16)
+        except UnicodeDecodeError:
+            pass  # not UTF-16 after all: the zero bytes are read as garbage below
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError:
         pass
+    # Each line on its own: a file pasted together from a UTF-8 and a cp1252 export keeps its
+    # "æøå" readable in both halves instead of turning the UTF-8 half into "Ã¦Ã¸Ã¥".
+    return "\n".join(_decode_line(line) for line in data.split(b"\n"))
+
+
+def _decode_line(line: bytes) -> str:
     try:
-        return data.decode("cp1252")
+        return line.decode("utf-8")
+    except UnicodeDecodeError:
+        pass
+    try:
+        return line.decode("cp1252")
     except UnicodeDecodeError:
         # The five bytes cp1252 leaves undefined; latin-1 maps every byte.
-        return data.decode("latin-1")
+        return line.decode("latin-1")
+
+
+def _utf16_without_bom(data: bytes) -> str | None:
+    """ "utf-16-le"/"utf-16-be" when every other byte of the start is zero, as in Danish UTF-16."""
+    head = data[:4000]
+    if len(head) < 40:
+        return None
+    even_zeros = head[0::2].count(0) / len(head[0::2])
+    odd_zeros = head[1::2].count(0) / len(head[1::2])
+    if odd_zeros > 0.7 and even_zeros < 0.1:
+        return "utf-16-le"
+    if even_zeros > 0.7 and odd_zeros < 0.1:
+        return "utf-16-be"
+    return None
 
 
 _INVISIBLE = re.compile("[\u00ad\u200b\u200c\u200d\u2060\ufeff]")  # soft hyphen, zero-widths
@@ -73,7 +104,8 @@ _CONTROL = re.compile(r"[\x00-\x08\x0b\x0e-\x1f\x7f]")
 
 
 def _normalise(text: str) -> str:
-    text = _INVISIBLE.sub("", unicodedata.normalize("NFC", text))
+    # A NUL is padding, never a character: dropped, so "Sol\0gården" stays one word.
+    text = _INVISIBLE.sub("", unicodedata.normalize("NFC", text.replace("\x00", "")))
     text = text.replace("\r\n", "\n").replace("\r", "\n")
     text = _CONTROL.sub(" ", text)
     return _SPACE_LIKE.sub(" ", text)  # tabs, no-break spaces and runs of spaces become one space
@@ -492,13 +524,27 @@ def _in_sequence(starts: list[_ItemStart], number: int, title: str) -> bool:
     return not starts or number > starts[-1].number or is_closed_title(title)
 
 
+def _repeated_number_heading(lines: list[str], index: int, title: str, toc: _Toc | None) -> bool:
+    """A "Punkt N:" line whose number does not rise is still an item heading when the table of
+    contents lists exactly its title or a case number follows within three lines: minutes that
+    number two items alike must keep both, not fold the second into the first one's text."""
+    if toc and any(_comparable(entry.title) == _comparable(title) for entry in toc.entries):
+        return True
+    return any(_case_line(lines[following]) for following in _next_filled(lines, index + 1, 3))
+
+
 def _find_item_starts(lines: list[str], toc: _Toc | None) -> list[_ItemStart]:
     begin = toc.end if toc else 0
     starts: list[_ItemStart] = []
     for index in range(begin, len(lines)):
         match = _PUNKT_HEADING.match(lines[index])
-        if match and _in_sequence(starts, int(match.group("number")), match.group("title")):
-            starts.append(_ItemStart(index, int(match.group("number")), match.group("title")))
+        if match is None:
+            continue
+        number, title = int(match.group("number")), match.group("title")
+        if _in_sequence(starts, number, title) or _repeated_number_heading(
+            lines, index, title, toc
+        ):
+            starts.append(_ItemStart(index, number, title))
     if starts:
         return starts
     # eDoc/Acadre: "N. Title", confirmed by the table of contents or a "Sagsnr." line below it.
@@ -509,8 +555,10 @@ def _find_item_starts(lines: list[str], toc: _Toc | None) -> list[_ItemStart]:
             continue
         number = int(match.group("number"))
         title = match.group("title")
-        if not _in_sequence(starts, number, title) or title[:1].islower():
+        if title[:1].islower():
             continue
+        if not _in_sequence(starts, number, title) and not _labelled_below(lines, index, number):
+            continue  # a repeated number is kept only with its own "Sagsnr." line below
         if toc_numbers and number not in toc_numbers:
             continue  # "2024. Det ..." is a wrapped sentence, not item 2024
         listed = number in toc_numbers and (
@@ -567,7 +615,11 @@ def _title_before_case_line(title: str, lines: list[str], index: int) -> tuple[s
         line = lines[index + len(run)]
         if _case_line(line):
             break
-        if section_heading(line) or decision_heading(line) or len(line) > 120:
+        # A status line ("Lukket") under the heading is never part of the title: read as a
+        # title word it would leave a closed item open.
+        if section_heading(line) or decision_heading(line) or _is_status_line(line):
+            return title, index
+        if len(line) > 120:
             return title, index
         run.append(line)
     next_index = index + len(run)
@@ -929,7 +981,10 @@ def parse_text(text: str, source: str) -> Meeting:
     header_end = toc.start if toc and toc.start < starts[0].index else starts[0].index
     header = _read_header(lines[:header_end], cleaned.running)
     if header.date is None:
-        raise ParseError("the meeting date could not be found in the heading of the minutes")
+        raise ParseError(
+            unreal_date_reason("\n".join(lines[:header_end]), "the heading of the minutes")
+            or "the meeting date could not be found in the heading of the minutes"
+        )
     if not header.body:
         raise ParseError("the committee or council holding the meeting is not named")
 
