@@ -75,6 +75,19 @@ def _where_clause(
     return where, args
 
 
+def _open_read_only(path: Path) -> sqlite3.Connection:
+    """The catalog opened for reading only, for a folder where its WAL files cannot be made."""
+    uri = path.resolve().as_uri()
+    try:
+        connection = sqlite3.connect(f"{uri}?mode=ro", uri=True, check_same_thread=False)
+        connection.execute("SELECT COUNT(*) FROM meta").fetchone()
+    except sqlite3.OperationalError:
+        # Immutable: no locks and no -shm; safe because nothing can write this folder now.
+        connection = sqlite3.connect(f"{uri}?immutable=1", uri=True, check_same_thread=False)
+        connection.execute("SELECT COUNT(*) FROM meta").fetchone()
+    return connection
+
+
 @dataclass(frozen=True)
 class ItemRecord:
     """An agenda item as stored, with its meeting: what a citation and the item view need."""
@@ -119,13 +132,22 @@ class Catalog:
         path = db_dir / "catalog.sqlite"
         if not create and not path.exists():
             raise FileNotFoundError(path)
-        db_dir.mkdir(parents=True, exist_ok=True)
+        if create:
+            db_dir.mkdir(parents=True, exist_ok=True)
         # check_same_thread=False: the chat serves from worker threads; writes happen only in
         # `referat index`, which holds the index lock.
         connection = sqlite3.connect(path, timeout=30, check_same_thread=False)
-        connection.execute("PRAGMA journal_mode=WAL")
-        connection.execute("PRAGMA synchronous=NORMAL")
-        connection.executescript(SCHEMA)
+        try:
+            connection.execute("PRAGMA journal_mode=WAL")
+            connection.execute("PRAGMA synchronous=NORMAL")
+            connection.executescript(SCHEMA)
+        except sqlite3.OperationalError:
+            connection.close()
+            if create:
+                raise
+            # Reading a folder that cannot be written (read-only mount, full disk): WAL mode
+            # needs its -shm file, which cannot be made there; nothing can write it either.
+            return cls(_open_read_only(path))
         return cls(connection)
 
     def close(self) -> None:

@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+import sqlite3
 from pathlib import Path
 from typing import Any
 
 from index.catalog import Catalog
 from index.embedder import Embedder
-from index.pipeline import Indexer, directory_size
+from index.pipeline import (
+    Indexer,
+    directory_size,
+    write_failure_cause,
+    write_failure_message,
+)
 from index.settings import Settings
 from index.store import VectorStore
 
@@ -22,6 +28,23 @@ def open_store(settings: Settings) -> VectorStore:
     try:
         return ChromaVectorStore.open(settings.db_dir, settings.chroma_url)
     except StoreUnavailable as error:
+        if not settings.chroma_url and write_failure_cause(error, settings.db_dir).startswith(
+            "no space"
+        ):
+            raise IndexUnavailable(
+                f"the disk holding {settings.db_dir} is full, and the embedded Chroma store "
+                "cannot even be opened for reading without some free space; free some space "
+                f"and try again ({error})"
+            ) from error
+        if not settings.chroma_url and write_failure_cause(error, settings.db_dir).startswith(
+            "the folder is read-only"
+        ):
+            raise IndexUnavailable(
+                f"the index folder {settings.db_dir} is read-only, and the embedded Chroma store "
+                "cannot be opened without writing to it; make the folder writable again "
+                f"(nothing in it was changed), or use a Chroma server via REFERAT_CHROMA_URL "
+                f"({error})"
+            ) from error
         raise IndexUnavailable(str(error)) from error
 
 
@@ -56,11 +79,12 @@ class LexicalRebuilder:
 
 
 def open_for_writing(settings: Settings, embedder: Embedder) -> Indexer:
+    """The indexer for ``settings.db_dir``; ``IndexUnavailable`` says why it cannot be written."""
     try:
         catalog = Catalog.open(settings.db_dir)
-    except OSError as error:
+    except (OSError, sqlite3.Error) as error:
         raise IndexUnavailable(
-            f"cannot create or open the index in {settings.db_dir}: {error}"
+            write_failure_message(settings.db_dir, "opening catalog.sqlite", error)
         ) from error
     return Indexer(
         settings.db_dir, catalog, open_store(settings), embedder, LexicalRebuilder(settings.db_dir)

@@ -11,6 +11,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -65,6 +66,28 @@ def _chunk_rows(db: Path) -> list[tuple[str, str]]:
         return connection.execute("SELECT chunk_id, text FROM chunks ORDER BY chunk_id").fetchall()
 
 
+QUESTIONS = (
+    "Hvad blev besluttet om vej nummer 3?",
+    "Sag 7-2 om vej nummer 2",
+    "Hvad blev godkendt for møde 41?",
+)
+
+
+def _answers(db: Path) -> list[dict[str, Any]]:
+    """`referat ask --json` for a fixed question set."""
+    env = {**os.environ, "REFERAT_EMBED_MODEL": "hash"}
+    answers = []
+    for question in QUESTIONS:
+        out = subprocess.run(
+            [str(REFERAT), "ask", "--db", str(db), "--json", question],
+            capture_output=True,
+            env=env,
+            check=True,
+        )
+        answers.append(json.loads(out.stdout))
+    return answers
+
+
 def _vector_ids(db: Path) -> set[str]:
     from index.chroma_store import ChromaVectorStore
 
@@ -106,4 +129,7 @@ def test_kill_9_mid_index_then_rerun_equals_a_clean_build(tmp_path: Path) -> Non
     assert _stats(killed) == _stats(clean)
     assert _chunk_rows(killed) == _chunk_rows(clean)
     assert _vector_ids(killed) == _vector_ids(clean)
+    clean_answers = _answers(clean)
+    assert any(answer["citations"] for answer in clean_answers)
+    assert _answers(killed) == clean_answers
     assert (killed / "lexical").exists()

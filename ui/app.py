@@ -11,6 +11,7 @@ are logged and answered with a kind message.
 (No ``from __future__ import annotations`` here: Gradio reads the API functions' type hints.)
 """
 
+import contextlib
 import html
 import importlib.resources
 import importlib.util
@@ -850,10 +851,23 @@ def _same_bytes(a: Path, b: Path) -> bool:
 
 
 def _indexing_failed(error: Exception) -> str:
-    from index.pipeline import IndexBusy, ModelMismatch
+    from index.pipeline import IndexBusy, IndexWriteFailed, ModelMismatch, write_failure_cause
 
     if isinstance(error, IndexBusy):
         reason = "arkivet bliver lige nu opdateret af `referat index`. Prøv igen om lidt."
+    elif isinstance(error, IndexWriteFailed):
+        cause = write_failure_cause(error.__cause__ or error)
+        why = (
+            "disken er fuld"
+            if cause.startswith("no space")
+            else "mappen kan ikke skrives"
+            if cause.startswith(("the folder is read-only", "cannot write (permission"))
+            else "arkivet kunne ikke skrives"
+        )
+        reason = (
+            f"{why}. Det, der lå i arkivet i forvejen, er bevaret og kan stadig søges i. "
+            "Bed den, der driver `referat serve`, om at skaffe plads (se loggen)."
+        )
     elif isinstance(error, ModelMismatch):
         reason = "arkivet er bygget med en anden sprogmodel end den, appen kører med."
     else:
@@ -1401,13 +1415,52 @@ def serve(
     allow_upload: bool = False,
     mcp: bool = False,
 ) -> None:
-    """Open the index and serve the chat (and, with ``mcp``, the MCP tools) until stopped."""
+    """Open the index and serve the chat (and, with ``mcp``, the MCP tools) until stopped.
+
+    The index folder stays locked while serving (see ``index.pipeline.serve_lock``), so a
+    `referat index` on the same folder is refused instead of writing under the open store.
+    """
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     auth = _auth(settings.auth)
     if mcp and importlib.util.find_spec("mcp") is None:
         raise SystemExit(
             "Error: --mcp needs Gradio's MCP support; install it with: pip install 'gradio[mcp]'"
         )
+    with contextlib.ExitStack() as held:
+        lock_for_serving(settings, allow_upload, held)
+        _serve(settings, host=host, port=port, allow_upload=allow_upload, mcp=mcp, auth=auth)
+
+
+def lock_for_serving(settings: Settings, allow_upload: bool, held: contextlib.ExitStack) -> None:
+    """Hold the index folder for the server's lifetime: shared, or exclusive with uploads.
+
+    A Chroma server (``REFERAT_CHROMA_URL``) handles concurrent use itself: no lock then.
+    Exits with a message when `referat index` has the folder; a folder that cannot hold a lock
+    file (read-only) is served without one, as nothing can write to it anyway.
+    """
+    from index.pipeline import IndexBusy, IndexWriteFailed, serve_lock
+
+    if settings.chroma_url:
+        return
+    try:
+        held.enter_context(serve_lock(settings.db_dir, writes=allow_upload))
+    except IndexBusy as error:
+        raise SystemExit(f"Error: {error}") from None
+    except IndexWriteFailed as error:
+        if allow_upload:
+            raise SystemExit(f"Error: uploads need a writable index: {error}") from None
+        log.warning("serving without the index lock: %s", error)
+
+
+def _serve(
+    settings: Settings,
+    *,
+    host: str,
+    port: int,
+    allow_upload: bool,
+    mcp: bool,
+    auth: tuple[str, str] | None,
+) -> None:
     from index.embedder import load_embedder
 
     try:

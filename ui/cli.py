@@ -162,7 +162,7 @@ def index(
     """
     from index.embedder import load_embedder
     from index.open import IndexUnavailable, open_for_writing
-    from index.pipeline import IndexBusy, ModelMismatch
+    from index.pipeline import IndexBusy, IndexWriteFailed, ModelMismatch
 
     settings = _settings(db, embed_model)
     try:
@@ -174,7 +174,7 @@ def index(
                 bar.update(done - bar.pos)
 
             summary = indexer.run(paths, prune=prune, progress=progress)
-    except (IndexBusy, ModelMismatch, IndexUnavailable) as error:
+    except (IndexBusy, IndexWriteFailed, ModelMismatch, IndexUnavailable) as error:
         _fail(str(error))
         return
     if as_json:
