@@ -29,13 +29,15 @@ _TAGS = re.compile(r"<[^>]+>")
 
 def lexical_ranking(
     lexical: LexicalIndex, catalog: Catalog, question: Question, depth: int = 60
-) -> list[tuple[str, int]]:
+) -> list[tuple[str, int, str]]:
     hits = lexical.search(question.question, depth, None)
     chunks = catalog.chunks([c for c, _ in hits])
-    ranked: list[tuple[str, int]] = []
+    ranked: list[tuple[str, int, str]] = []
     for chunk_id, _ in hits:
         chunk = chunks.get(chunk_id)
-        if chunk is not None and (key := (chunk.meeting_date, chunk.item_number)) not in ranked:
+        if chunk is None:
+            continue
+        if (key := (chunk.meeting_date, chunk.item_number, chunk.body)) not in ranked:
             ranked.append(key)
     return ranked
 
@@ -79,13 +81,13 @@ def _words(text: str) -> set[str]:
     return {w.lower() for w in _WORDS.findall(text) if len(w) > 2}
 
 
-def _item_words(meeting: Meeting) -> list[tuple[tuple[str, int], set[str]]]:
+def _item_words(meeting: Meeting) -> list[tuple[tuple[str, int, str], set[str]]]:
     out = []
     for item in meeting.items:
         text = " ".join(
             [item.title, *(s.text for s in item.sections), *(d.text for d in item.decisions)]
         )
-        out.append(((meeting.meeting_date, item.number), _words(text)))
+        out.append(((meeting.meeting_date, item.number, meeting.body), _words(text)))
     return out
 
 
@@ -98,7 +100,7 @@ class PlainRecipe:
         splitter = RecursiveCharacterTextSplitter(chunk_size=1000, chunk_overlap=200)
         self.embedder = embedder
         self.store = MemoryVectorStore()
-        self.item_of: dict[str, tuple[str, int] | None] = {}
+        self.item_of: dict[str, tuple[str, int, str] | None] = {}
         for file_no, path in enumerate(files):
             data = path.read_bytes()
             try:
@@ -135,9 +137,9 @@ class PlainRecipe:
                 )
             self.store.upsert(chunks, embedder.embed_passages(pieces), str(path))
 
-    def ranking(self, question: Question, depth: int = 30) -> list[tuple[str, int]]:
+    def ranking(self, question: Question, depth: int = 30) -> list[tuple[str, int, str]]:
         hits = self.store.query(self.embedder.embed_query(question.question), depth)
-        ranked: list[tuple[str, int]] = []
+        ranked: list[tuple[str, int, str]] = []
         for chunk_id, _ in hits:
             key = self.item_of.get(chunk_id)
             if key is not None and key not in ranked:

@@ -14,6 +14,14 @@ def recall_at_k(ranked: Sequence[Hashable], relevant: Set[Hashable], k: int) -> 
     return len(set(ranked[:k]) & relevant) / len(relevant)
 
 
+def capped_recall_at_k(ranked: Sequence[Hashable], relevant: Set[Hashable], k: int) -> float:
+    """Recall with min(k, |relevant|) as the denominator, so a perfect ranking scores 1 even
+    when more than k items are relevant (a case that went through four bodies, k = 3)."""
+    if not relevant:
+        raise ValueError("recall is undefined for a query with no relevant items")
+    return len(set(ranked[:k]) & relevant) / min(k, len(relevant))
+
+
 def reciprocal_rank_at_k(ranked: Sequence[Hashable], relevant: Set[Hashable], k: int) -> float:
     for rank, item in enumerate(ranked[:k], start=1):
         if item in relevant:

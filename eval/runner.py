@@ -3,20 +3,22 @@ answer-contains accuracy, refusal accuracy and closed-item leaks."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass, field
 
-from eval.metrics import contains_all, recall_at_k, reciprocal_rank_at_k
-from eval.questions import Question
+from eval.metrics import capped_recall_at_k, contains_all, recall_at_k, reciprocal_rank_at_k
+from eval.questions import Question, matches
 from rag.answer import Answer
 
-Ranker = Callable[[Question], Sequence[tuple[str, int]]]
+# A ranked agenda item: (meeting date, item number) or (meeting date, item number, body).
+Ranked = tuple[str, int] | tuple[str, int, str]
+Ranker = Callable[[Question], Sequence[Ranked]]
 
 
 @dataclass(frozen=True)
 class Outcome:
     question: Question
-    ranked: tuple[tuple[str, int], ...]
+    ranked: tuple[Ranked, ...]
     answer: Answer | None = None  # baselines rank only; they do not answer
 
 
@@ -25,6 +27,8 @@ class Scores:
     questions: int = 0
     ranked_questions: int = 0
     recall_at: dict[int, float] = field(default_factory=dict)
+    # The same with min(k, expected items) as denominator: 1 for any perfect ranking.
+    capped_recall_at: dict[int, float] = field(default_factory=dict)
     # Share of questions with at least one expected item in the first k (accuracy@k).
     hit_at: dict[int, float] = field(default_factory=dict)
     mrr_at_10: float = 0.0
@@ -40,6 +44,7 @@ class Scores:
             "recall@1": self.recall_at.get(1),
             "recall@3": self.recall_at.get(3),
             "recall@5": self.recall_at.get(5),
+            "recall@3 capped": self.capped_recall_at.get(3),
             "hit@1": self.hit_at.get(1),
             "hit@3": self.hit_at.get(3),
             "mrr@10": self.mrr_at_10,
@@ -60,30 +65,34 @@ def leaks(answer: Answer, markers: Sequence[str]) -> bool:
     return any(marker in shown for marker in markers)
 
 
+def keyed(outcome: Outcome) -> list[Hashable]:
+    """The ranking with every entry that is an expected item replaced by that expectation's
+    position, so the metrics compare like with like (``relevant`` is then ``range(n)``)."""
+    expect = outcome.question.expect
+    out: list[Hashable] = []
+    for entry in outcome.ranked:
+        position = next((i for i, e in enumerate(expect) if matches(entry, e)), None)
+        out.append(entry if position is None else position)
+    return out
+
+
 def score(outcomes: Sequence[Outcome], markers: Sequence[str] = ()) -> Scores:
     scores = Scores(questions=len(outcomes))
-    ranked = [o for o in outcomes if o.question.expect]
+    ranked = [
+        (o, keyed(o), set(range(len(o.question.expect)))) for o in outcomes if o.question.expect
+    ]
     scores.ranked_questions = len(ranked)
+    n = len(ranked) or 1
     for k in (1, 3, 5):
-        scores.recall_at[k] = (
-            sum(recall_at_k(o.ranked, set(o.question.expect), k) for o in ranked) / len(ranked)
-            if ranked
-            else 0.0
+        scores.recall_at[k] = sum(recall_at_k(keys, rel, k) for _, keys, rel in ranked) / n
+        scores.capped_recall_at[k] = (
+            sum(capped_recall_at_k(keys, rel, k) for _, keys, rel in ranked) / n
         )
     for k in (1, 3):
-        scores.hit_at[k] = (
-            sum(bool(set(o.ranked[:k]) & set(o.question.expect)) for o in ranked) / len(ranked)
-            if ranked
-            else 0.0
-        )
-    scores.mrr_at_10 = (
-        sum(reciprocal_rank_at_k(o.ranked, set(o.question.expect), 10) for o in ranked)
-        / len(ranked)
-        if ranked
-        else 0.0
-    )
-    for o in ranked:
-        if recall_at_k(o.ranked, set(o.question.expect), 3) < 1.0:
+        scores.hit_at[k] = sum(bool(set(keys[:k]) & rel) for _, keys, rel in ranked) / n
+    scores.mrr_at_10 = sum(reciprocal_rank_at_k(keys, rel, 10) for _, keys, rel in ranked) / n
+    for o, keys, rel in ranked:
+        if capped_recall_at_k(keys, rel, 3) < 1.0:
             scores.misses.append(f"{o.question.id}: not in top 3 ({o.question.question})")
     answered = [o for o in outcomes if o.answer is not None]
     if not answered:

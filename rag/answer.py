@@ -7,14 +7,15 @@ the sentences that carry the answer are quoted. Closed items are named, never qu
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 
 from index.catalog import Catalog, ItemRecord
 from index.chunking import TITLE_SECTION
-from index.danish import fold, stem, tokenize
+from index.danish import fold, terms
 from index.models import AgendaItem, Decision
 from index.store import SearchFilter
+from rag.evidence import content_terms, match_weight
 from rag.outcome import follows_recommendation, outcome_of, vote_of
 from rag.query import QueryIntent
 from rag.retriever import ItemHit, Retrieval, Retriever
@@ -29,6 +30,9 @@ class AnswerConfig:
     min_coverage: float = 0.31
     min_coverage_when_close: float = 0.15
     close_dense: float = 0.88
+    # A place or a name alone does not answer a question about a thing there ("a swimming
+    # pool in Lyngvig"): of the question's other content words, this share must be covered.
+    min_topic_coverage: float = 0.15  # unless the best cosine is close_dense or more
     min_dense_english: float = 0.80
     evidence_depth: int = 3
     citations: int = 3
@@ -78,8 +82,8 @@ class Answer:
     trail: tuple[TrailStep, ...] = ()
     suggestions: tuple[Citation, ...] = ()
     kind: str = "fact"
-    # Every retrieved item as (meeting date, item number), best first: what the eval ranks.
-    retrieved: tuple[tuple[str, int], ...] = field(default=(), compare=False)
+    # Every retrieved item as (meeting date, item number, body), best first: what the eval ranks.
+    retrieved: tuple[tuple[str, int, str], ...] = field(default=(), compare=False)
 
 
 def danish_date(iso: str) -> str:
@@ -156,31 +160,100 @@ _NAME = re.compile(r"\b[A-ZÆØÅ][a-zæøå]+\s+[A-ZÆØÅ][a-zæøå]+")
 _NUMBER = re.compile(r"\d")
 _COMPANY = re.compile(r"\b(?:ApS|A/S|I/S|P/S|K/S)\b|&")
 _ADDRESS = re.compile(r"\b[A-ZÆØÅ][a-zæøå]{3,}\s+\d+[A-Za-z]?\b(?!\s*(?:kr|mio|pct|%|\.))")
+# A full date ("1. august 2026", "12-03-2024") says more than a bare year or month.
+_FULL_DATE = re.compile(
+    r"\b\d{1,2}\.\s*(?:januar|februar|marts|april|maj|juni|juli|august|september|oktober|"
+    r"november|december)|\b\d{1,2}[-./]\d{1,2}[-./]\d{2,4}\b|"
+    r"\b(?:januar|februar|marts|april|maj|juni|juli|august|september|oktober|november|"
+    r"december)\s+20\d\d\b",
+    re.I,
+)
+_MUNICIPALITY = re.compile(r"\b[A-ZÆØÅ][\wæøå-]+\s+Kommune\b")
+_MEASURE = re.compile(
+    r"\d[\d.,]*\s*(?:m2|m²|m\b|meter|km|cm|ha|hektar|kvadratmeter|procent|pct|%|timer|dage|uger|"
+    r"måneder|år\b|personer|borgere|elever|pladser|boliger|stemmer)",
+    re.I,
+)
 
 
 # What kind of thing a question asks for, and how a sentence that holds one looks. A sentence
 # without the asked-for kind of thing rarely answers the question, however many words it shares.
 _ANSWER_TYPES: tuple[tuple[re.Pattern[str], re.Pattern[str]], ...] = (
     (re.compile(r"hvor (meget|mange|stor|høj)|kost|beløb|pris|how (much|many)|cost"), _AMOUNT),
+    (
+        re.compile(r"hvor (mange|stor|stort|høj|højt|lang|langt|bred)|how (many|big|high|long)"),
+        _MEASURE,
+    ),
+    (re.compile(r"hvor mange|how many"), _NUMBER),
     (re.compile(r"hvornår|when|dato|tidspunkt"), _DATE_WORDS),
     (re.compile(r"\bhvem\b|\bwho\b"), _NAME),
     (re.compile(r"firma|virksomhed|leverandør|entreprenør|rådgiver|company|contractor"), _COMPANY),
-    (re.compile(r"\bhvor\b(?! (meget|mange|stor|høj|ofte|længe))|\bwhere\b|adresse"), _ADDRESS),
+    (re.compile(r"hvilke kommuner|hvilken kommune|which municipalit"), _MUNICIPALITY),
+    (
+        re.compile(
+            r"\bhvor\b(?! (meget|mange|stor|stort|høj|højt|ofte|længe|lang))|\bwhere\b|adresse"
+        ),
+        _ADDRESS,
+    ),
 )
 
 
 def answer_type_factor(question: str, sentence: str) -> float:
-    """1.5 when the sentence holds what the question asks for, 0.25 when it does not, else 1."""
+    """1.5 when the sentence holds what the question asks for (1.8 for a full date when a
+    date is asked for), 0.25 when it does not, 1 when the question asks for no kind."""
     q = fold(question)
     wanted = [shape for asks, shape in _ANSWER_TYPES if asks.search(q)]
     if not wanted:
         return 1.0
-    return 1.5 if any(shape.search(sentence) for shape in wanted) else 0.25
+    if not any(shape.search(sentence) for shape in wanted):
+        return 0.25
+    if _DATE_WORDS in wanted and _FULL_DATE.search(sentence):
+        return 1.8
+    return 1.5
 
 
-def _overlap(question_stems: set[str], sentence: str) -> float:
-    stems = set(stem(tokenize(sentence)))
-    return float(len(question_stems & stems))
+def _term_weights(
+    question: str, topic: str, idf: Callable[[str], float | None] | None, unseen: float
+) -> dict[str, float]:
+    """The question's content terms, rarer ones weighing more; words of the ``topic`` (the
+    item's title) count a little, since every sentence of the item is about it."""
+    topic_terms = set(terms(topic))
+    weights: dict[str, float] = {}
+    for t in content_terms(question):
+        weight = 1.0
+        if idf is not None and unseen > 0:
+            weight = 0.5 + (idf(t) or unseen) / unseen
+        if t in topic_terms:
+            weight *= 0.3
+        weights[t] = weight
+    return weights
+
+
+def scored_sentences(
+    question: str,
+    texts: Sequence[str],
+    preferred: Sequence[str] = (),
+    topic: str = "",
+    idf: Callable[[str], float | None] | None = None,
+    unseen: float = 0.0,
+) -> list[tuple[float, int, str]]:
+    """(score, position, sentence) for every sentence of ``texts``, best first."""
+    weights = _term_weights(question, topic, idf, unseen)
+    scored: list[tuple[float, int, str]] = []
+    order = 0
+    for text in texts:
+        for sentence in split_sentences(text):
+            if len(sentence) < 3:
+                continue
+            sentence_terms = set(terms(sentence))
+            score = 1.0 + sum(w * match_weight(t, sentence_terms) for t, w in weights.items())
+            if any(sentence in passage for passage in preferred):
+                score += 0.5
+            score *= answer_type_factor(question, sentence)
+            scored.append((score, order, sentence))
+            order += 1
+    scored.sort(key=lambda s: (-s[0], s[1]))
+    return scored
 
 
 def best_sentences(
@@ -189,26 +262,15 @@ def best_sentences(
     limit: int,
     preferred: Sequence[str] = (),
     topic: str = "",
+    idf: Callable[[str], float | None] | None = None,
+    unseen: float = 0.0,
 ) -> list[str]:
     """The sentences that best answer ``question``, in their original order. Sentences inside
     a ``preferred`` passage (what retrieval ranked highest) get a small bonus; words of the
-    ``topic`` (the item's title) do not count, since every sentence of the item is about it."""
-    question_stems = set(stem(tokenize(question))) - set(stem(tokenize(topic)))
-    scored: list[tuple[float, int, str]] = []
-    order = 0
-    for text in texts:
-        for sentence in split_sentences(text):
-            if len(sentence) < 3:
-                continue
-            score = _overlap(question_stems, sentence) + 1.0
-            if any(sentence in passage for passage in preferred):
-                score += 0.5
-            score *= answer_type_factor(question, sentence)
-            scored.append((score, order, sentence))
-            order += 1
+    ``topic`` (the item's title) count less, since every sentence of the item is about it."""
+    scored = scored_sentences(question, texts, preferred, topic, idf, unseen)
     if not scored:
         return []
-    scored.sort(key=lambda s: (-s[0], s[1]))
     top = [s for s in scored[:limit] if s[0] > 0] or scored[:1]
     return [s[2] for s in sorted(top, key=lambda s: s[1])]
 
@@ -283,20 +345,62 @@ def _quote(text: str) -> str:
 def evidence_ok(hit: ItemHit, intent: QueryIntent, config: AnswerConfig) -> bool:
     if intent.language == "en":
         return hit.best_dense >= config.min_dense_english
+    if hit.topic_coverage < config.min_topic_coverage and hit.best_dense < config.close_dense:
+        return False  # a close vector may be a paraphrase ("langsommere" for "hastighed")
     return hit.coverage >= config.min_coverage or (
         hit.coverage >= config.min_coverage_when_close and hit.best_dense >= config.close_dense
     )
 
 
 def compose(
-    question: str, retrieval: Retrieval, catalog: Catalog, config: AnswerConfig | None = None
+    question: str,
+    retrieval: Retrieval,
+    catalog: Catalog,
+    config: AnswerConfig | None = None,
+    idf: Callable[[str], float | None] | None = None,
+    unseen: float = 0.0,
 ) -> Answer:
-    answer = _compose(question, retrieval, catalog, config or AnswerConfig())
-    ranked = tuple((h.record.meeting_date, h.record.number) for h in retrieval.hits)
+    """The answer to ``question`` from what retrieval found. ``idf`` (the lexical index's)
+    lets rare words of the question count more when choosing the sentences to quote."""
+    answer = _compose(question, retrieval, catalog, config or AnswerConfig(), idf, unseen)
+    ranked = tuple((h.record.meeting_date, h.record.number, h.record.body) for h in retrieval.hits)
     return replace(answer, retrieved=ranked)
 
 
-def _compose(question: str, retrieval: Retrieval, catalog: Catalog, config: AnswerConfig) -> Answer:
+def _fact_sources(
+    question: str,
+    strong: Sequence[ItemHit],
+    idf: Callable[[str], float | None] | None,
+    unseen: float,
+) -> ItemHit:
+    """The item whose best sentences answer a fact question best. The answer is often in a
+    later or earlier meeting's item of the same case (a status, the result of a tender), not in
+    the one that matched the question's words best, so the strong items compete on their best
+    sentences, the best-ranked item winning a near tie."""
+    best: tuple[float, int] | None = None
+    for rank, hit in enumerate(strong):
+        if hit.record.item.closed:
+            continue
+        item = hit.record.item
+        texts = [d.text for d in item.decisions] + [s.text for s in item.sections]
+        preferred = [p.chunk.text for p in hit.passages if p.chunk.section != TITLE_SECTION]
+        scored = scored_sentences(question, texts, preferred, item.title, idf, unseen)
+        if not scored:
+            continue
+        value = scored[0][0] * (1.0 - 0.1 * rank)
+        if best is None or value > best[0]:
+            best = (value, rank)
+    return strong[best[1]] if best is not None else strong[0]
+
+
+def _compose(
+    question: str,
+    retrieval: Retrieval,
+    catalog: Catalog,
+    config: AnswerConfig,
+    idf: Callable[[str], float | None] | None = None,
+    unseen: float = 0.0,
+) -> Answer:
     intent = retrieval.intent
     hits = list(retrieval.hits)
     # Only a case-number question may be answered by the case alone; otherwise demand evidence.
@@ -317,23 +421,32 @@ def _compose(question: str, retrieval: Retrieval, catalog: Catalog, config: Answ
             text += " De nærmeste punkter er:\n" + "\n".join(f"- {s.label}" for s in suggestions)
         return Answer(question, text, False, suggestions=suggestions, kind=intent.kind)
 
+    if retrieval.search_filter.case_number:
+        # A question about a case is answered by where the case stands now: its latest item.
+        strong.sort(key=lambda h: h.record.meeting_date, reverse=True)
     top = strong[0]
-    trail = trail_for(catalog, top.record)
     if top.record.item.closed:
         citation = _citation(top.record, None, None)
         text = (
             f"Sagen blev behandlet som et lukket punkt: {citation.label}. "
             "Indholdet af lukkede punkter er ikke offentligt, så referat kan ikke citere det."
         )
-        return Answer(question, text, True, (citation,), trail, kind=intent.kind)
+        closed_trail = trail_for(catalog, top.record)
+        return Answer(question, text, True, (citation,), closed_trail, kind=intent.kind)
 
     parts: list[str] = []
     citations: list[Citation] = []
-    item = top.record.item
     top_is_decision = any(p.chunk.is_decision for p in top.passages[:1])
     wants_decision = intent.kind in ("decision", "case") or (
         top_is_decision and intent.kind == "fact" and not _wants_detail(question)
     )
+    if not (wants_decision and top.record.item.decisions):
+        chosen = _fact_sources(question, strong, idf, unseen)
+        strong.remove(chosen)
+        strong.insert(0, chosen)
+        top = chosen
+    trail = trail_for(catalog, top.record)
+    item = top.record.item
     if wants_decision and item.decisions:
         for decision in item.decisions:
             citations.append(_citation(top.record, decision.text, "Beslutning", decision))
@@ -359,7 +472,7 @@ def _compose(question: str, retrieval: Retrieval, catalog: Catalog, config: Answ
         texts = [d.text for d in item.decisions] + [s.text for s in item.sections]
         preferred = [p.chunk.text for p in top.passages if p.chunk.section != TITLE_SECTION]
         sentences = best_sentences(
-            question, texts, config.fact_sentences, preferred, topic=item.title
+            question, texts, config.fact_sentences, preferred, item.title, idf, unseen
         )
         section = _section_of(item, sentences[0]) if sentences else None
         if sentences:
@@ -422,4 +535,7 @@ def answer_question(
         if archive_answer is not None:
             return archive_answer
     retrieval = retriever.search(question, search_filter, k)
-    return compose(question, retrieval, retriever.catalog, config)
+    lexical = retriever.lexical
+    if lexical is None or not len(lexical):
+        return compose(question, retrieval, retriever.catalog, config)
+    return compose(question, retrieval, retriever.catalog, config, lexical.idf, lexical.max_idf())

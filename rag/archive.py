@@ -99,7 +99,7 @@ def answer_about_archive(
             True,
             citations,
             kind="count",
-            retrieved=tuple((c.meeting_date, c.item) for c in citations),
+            retrieved=tuple((c.meeting_date, c.item, c.body) for c in citations),
         )
     if intent.kind == "list":
         if not (search_filter.bodies or search_filter.date_from or search_filter.date_to):
@@ -124,6 +124,6 @@ def answer_about_archive(
             True,
             citations,
             kind="list",
-            retrieved=tuple((c.meeting_date, c.item) for c in citations),
+            retrieved=tuple((c.meeting_date, c.item, c.body) for c in citations),
         )
     return None

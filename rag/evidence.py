@@ -8,6 +8,7 @@ are in the archive, how many does the item actually contain? A word the archive 
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterable
 
 from index.catalog import ItemRecord
@@ -29,6 +30,20 @@ QUESTION_WORDS = frozenset(
 )
 
 
+_WORD = re.compile(r"[^\W_]+(?:[./,\-][^\W_]+)*")
+
+
+def proper_terms(question: str) -> set[str]:
+    """Terms of the question's names: words written with a capital letter other than the
+    first word ("Lyngvig", "Solgården", "SF"). A name says where or who, not what about."""
+    names: set[str] = set()
+    for n, match in enumerate(_WORD.finditer(question)):
+        word = match.group()
+        if n > 0 and word[:1].isupper():
+            names.update(terms(word))
+    return names
+
+
 def content_terms(question: str) -> list[str]:
     return [
         t
@@ -37,9 +52,14 @@ def content_terms(question: str) -> list[str]:
     ]
 
 
-def _match_weight(term: str, item_terms: set[str]) -> float:
+def match_weight(term: str, item_terms: set[str]) -> float:
     if term in item_terms:
         return 1.0
+    # A weak verb's past tense keeps a t the stemmer leaves ("stemte" stem, "stemme" stem).
+    if len(term) >= 4 and (
+        (term.endswith("t") and term[:-1] in item_terms) or term + "t" in item_terms
+    ):
+        return 0.8
     # A compound in the item contains the question's word ("bane" in "kunstgræsbane").
     if len(term) >= 4 and any(term in other for other in item_terms if len(other) > len(term)):
         return 1.0
@@ -67,11 +87,17 @@ def coverage(
     idf: Callable[[str], float | None],
     unseen: float,
     ignore: Iterable[str] = (),
+    *,
+    topic_only: bool = False,
 ) -> float:
     """Share of the question's idf-weighted content terms found in the item (1.0 if none).
 
-    ``ignore`` holds words already enforced by a filter (the body the question names)."""
+    ``ignore`` holds words already enforced by a filter (the body the question names). With
+    ``topic_only`` the question's names (``proper_terms``) are left out too: what is measured
+    is whether the item is about the *thing* asked about, not only the place or person."""
     ignored = {t for text in ignore for t in terms(text)}
+    if topic_only:
+        ignored |= proper_terms(question)
     wanted = [t for t in content_terms(question) if t not in ignored]
     if not wanted:
         return 1.0
@@ -80,5 +106,5 @@ def coverage(
     for term in wanted:
         weight = idf(term) or unseen
         total += weight
-        found += weight * _match_weight(term, item_terms)
+        found += weight * match_weight(term, item_terms)
     return found / total if total else 1.0

@@ -426,6 +426,46 @@ _ENGLISH_FILLER = _words(
 _EDGE_PUNCTUATION = "?!.,;:\"'()[]{}«»“”‘’"
 
 
+# Common municipal words in English and Danish, for the lexical side of an English question:
+# Danish minutes share no words with it, so BM25 and the coverage test would find nothing.
+# General vocabulary of minutes and municipal services, not words of any one question.
+_GLOSSARY_PAIRS = (
+    "care home:plejecenter|nursing home:plejehjem|town hall:rådhus|city hall:rådhus|"
+    "city council:byråd|town council:byråd|municipal council:byråd|council:byråd|"
+    "finance committee:økonomiudvalg|committee:udvalg|mayor:borgmester|municipality:kommune|"
+    "municipal:kommunal|school:skole|schools:skoler|pupils:elever|pupil:elev|students:elever|"
+    "teacher:lærer|teachers:lærere|daycare:daginstitution|nursery:vuggestue|"
+    "kindergarten:børnehave|children:børn|child:barn|lunch:frokost|meal:måltid|"
+    "parents:forældre|elderly:ældre|housing:boliger|homes:boliger|home:hjem|residents:borgere|"
+    "citizens:borgere|citizen:borger|wing:fløj|extension:udvidelse|expansion:udvidelse|"
+    "construction:byggeri|building:bygning|roof:tag|road:vej|roads:veje|street:gade|"
+    "traffic:trafik|speed:hastighed|bicycle:cykel|cycle path:cykelsti|bus:bus|parking:parkering|"
+    "harbour:havn|harbor:havn|beach:strand|coast:kyst|flood:oversvømmelse|climate:klima|"
+    "waste:affald|water:vand|heating:varme|energy:energi|solar:sol|library:bibliotek|"
+    "sports:idræt|football:fodbold|artificial turf:kunstgræs|pitch:bane|swimming pool:svømmehal|"
+    "budget:budget|cost:udgift|costs:udgifter|price:pris|grant:bevilling|appropriation:bevilling|"
+    "loan:lån|tender:udbud|contract:kontrakt|supplier:leverandør|fine:bod|salary:løn|"
+    "staff:personale|employees:medarbejdere|employee:medarbejder|sickness absence:sygefravær|"
+    "absence:fravær|sick:syg|hearing:høring|consultation:høring|responses:høringssvar|"
+    "local plan:lokalplan|plan:plan|policy:politik|strategy:strategi|report:rapport|"
+    "accounts:regnskab|election:valg|vote:afstemning|voted:stemte|against:imod|"
+    "winter:vinter|salt:salt|salted:saltet|days:dage|open:åbne|opens:åbner|closed:lukket|"
+    "christmas:jul|security:sikring|safety:tryghed|guards:vagter|dog:hund|park:park|"
+    "museum:museum|sale:salg|sold:solgt|plot:grund|plots:grunde|property:ejendom|"
+    "rent:leje|tax:skat|fee:takst|fees:takster|decided:besluttet|approved:godkendt"
+)
+GLOSSARY: dict[str, str] = dict(pair.split(":") for pair in _GLOSSARY_PAIRS.split("|"))
+_GLOSSARY_RE = re.compile(
+    r"\b(" + "|".join(re.escape(k) for k in sorted(GLOSSARY, key=len, reverse=True)) + r")\b",
+    re.IGNORECASE,
+)
+
+
+def translate_terms(text: str) -> str:
+    """The Danish words of ``GLOSSARY`` for the English ones in ``text``, the rest kept."""
+    return _GLOSSARY_RE.sub(lambda m: GLOSSARY[m.group(1).lower()], text)
+
+
 def _language(words: Sequence[str], question: str) -> Language:
     english = sum(w in _ENGLISH for w in words)
     danish = sum(w in _DANISH for w in words) + 2 * any(c in "æøåÆØÅ" for c in question)
@@ -444,7 +484,8 @@ def _search_text(question: str, language: Language) -> str:
         if language == "en" and low in _ENGLISH_FILLER:
             continue
         kept.append(word)
-    return " ".join(kept)
+    text = " ".join(kept)
+    return translate_terms(text) if language == "en" else text
 
 
 # -- the whole -----------------------------------------------------------------------------------

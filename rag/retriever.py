@@ -43,6 +43,7 @@ class ItemHit:
     best_dense: float  # cosine of the item's best passage
     best_lexical: float
     coverage: float = 1.0  # share of the question's content the item contains (rag.evidence)
+    topic_coverage: float = 1.0  # the same, the question's names (places, people) left out
 
 
 @dataclass(frozen=True)
@@ -106,15 +107,17 @@ class Retriever:
             hits = self._search(question, intent, search_filter, k)
         return Retrieval(intent, search_filter, tuple(hits))
 
-    def _coverage(self, question: str, record: ItemRecord, search_filter: SearchFilter) -> float:
+    def _coverage(
+        self, question: str, record: ItemRecord, search_filter: SearchFilter
+    ) -> tuple[float, float]:
+        """(coverage, topic coverage) of the question by the item: see ``rag.evidence``."""
         if self.lexical is None or not len(self.lexical):
-            return 1.0
-        return coverage(
-            question,
-            item_texts(record),
-            self.lexical.idf,
-            self.lexical.max_idf(),
-            ignore=search_filter.bodies,
+            return 1.0, 1.0
+        texts = item_texts(record)
+        idf, unseen, bodies = self.lexical.idf, self.lexical.max_idf(), search_filter.bodies
+        return (
+            coverage(question, texts, idf, unseen, ignore=bodies),
+            coverage(question, texts, idf, unseen, ignore=bodies, topic_only=True),
         )
 
     def _search(
@@ -162,6 +165,7 @@ class Retriever:
             if record is None:
                 continue
             passages = [Passage(chunks[c], score) for c, score in members]
+            covered, topic_covered = self._coverage(question, record, search_filter)
             hits.append(
                 ItemHit(
                     record=record,
@@ -169,7 +173,8 @@ class Retriever:
                     passages=tuple(passages[: config.passages_per_item]),
                     best_dense=max(dense_score.get(c, 0.0) for c, _ in members),
                     best_lexical=max(lexical_score.get(c, 0.0) for c, _ in members),
-                    coverage=self._coverage(question, record, search_filter),
+                    coverage=covered,
+                    topic_coverage=topic_covered,
                 )
             )
         return hits

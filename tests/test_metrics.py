@@ -3,10 +3,17 @@
 from __future__ import annotations
 
 import math
+from pathlib import Path
 
 import pytest
 
-from eval.metrics import contains_all, ndcg_at_k, recall_at_k, reciprocal_rank_at_k
+from eval.metrics import (
+    capped_recall_at_k,
+    contains_all,
+    ndcg_at_k,
+    recall_at_k,
+    reciprocal_rank_at_k,
+)
 
 
 def test_recall_counts_the_share_of_relevant_found() -> None:
@@ -16,6 +23,13 @@ def test_recall_counts_the_share_of_relevant_found() -> None:
     assert recall_at_k(ranked, {"a"}, 1) == 1.0
     with pytest.raises(ValueError):
         recall_at_k(ranked, set(), 3)
+
+
+def test_capped_recall_divides_by_at_most_k() -> None:
+    ranked = ["a", "b", "c", "d"]
+    assert capped_recall_at_k(ranked, {"a", "b", "c", "d"}, 3) == 1.0
+    assert recall_at_k(ranked, {"a", "b", "c", "d"}, 3) == 0.75
+    assert capped_recall_at_k(ranked, {"c", "z"}, 3) == 0.5
 
 
 def test_reciprocal_rank_is_one_over_the_first_hit() -> None:
@@ -36,13 +50,13 @@ def test_contains_all_ignores_case_and_spacing() -> None:
 
 
 def test_score_aggregates_by_hand() -> None:
-    from eval.questions import Question
+    from eval.questions import Expected, Question
     from eval.runner import Outcome, score
     from rag.answer import Answer, Citation
 
-    a = ("2024-01-01", 1)
-    b = ("2024-01-01", 2)
-    c = ("2024-02-01", 1)
+    a = Expected("2024-01-01", 1)
+    b = Expected("2024-01-01", 2)
+    c = Expected("2024-02-01", 1)
     trail = Question("q1", "?", "decision", (a, b), ("godkendt",))
     single = Question("q2", "?", "fact", (c,), ("42 kr.",))
     nothing = Question("q3", "?", "none", ())
@@ -64,3 +78,37 @@ def test_score_aggregates_by_hand() -> None:
     assert scores.answer_contains == 0.5
     assert scores.refusal == 0.0
     assert scores.closed_leaks == 1  # a closed item quoted is a leak
+
+
+def test_an_expected_body_must_match_when_given() -> None:
+    from eval.questions import Expected, Question, same_body
+    from eval.runner import Outcome, score
+
+    wanted = Expected("2024-06-26", 2, "Økonomiudvalget")
+    q = Question("q", "?", "fact", (wanted,))
+    other_body = ("2024-06-26", 2, "Byråd 2022-2025")
+    right_body = ("2024-06-26", 2, "ØKONOMIUDVALGET")
+    assert score([Outcome(q, (other_body, right_body))]).recall_at[1] == 0.0
+    assert score([Outcome(q, (right_body, other_body))]).recall_at[1] == 1.0
+    # Without a body in the expectation (the dev_questions format) any body's item counts,
+    # and a ranking without bodies is matched on date and item alone.
+    plain = Question("p", "?", "fact", (Expected("2024-06-26", 2),))
+    assert score([Outcome(plain, (other_body,))]).recall_at[1] == 1.0
+    assert score([Outcome(q, (("2024-06-26", 2),))]).recall_at[1] == 1.0
+    assert same_body("Økonomiudvalget (ØU)", "Økonomiudvalget")
+    assert not same_body("Byrådet", "Økonomiudvalget")
+
+
+def test_question_files_read_an_optional_body(tmp_path: Path) -> None:
+    from eval.questions import Expected, load_questions
+
+    path = tmp_path / "q.jsonl"
+    path.write_text(
+        '{"id": "a", "question": "?", "expect": [{"meeting_date": "2024-01-01", "item": 3}]}\n'
+        '{"id": "b", "question": "?", "expect": [{"meeting_date": "2024-01-01", "item": 3, '
+        '"body": "Byrådet"}]}\n',
+        encoding="utf-8",
+    )
+    a, b = load_questions(path)
+    assert a.expect == (Expected("2024-01-01", 3, None),)
+    assert b.expect == (Expected("2024-01-01", 3, "Byrådet"),)

@@ -211,7 +211,7 @@ def test_language(question: str, language: str) -> None:
         ),
         ("Hvor mange gange har ØU drøftet kunstgræsbaner?", "ØU drøftet kunstgræsbaner"),
         ("sag 17/163", "sag 17/163"),
-        ("What was decided about the drug abuse area?", "decided drug abuse area"),
+        ("What was decided about the drug abuse area?", "besluttet drug abuse area"),
         ("Hvad var det?", "Hvad var det?"),  # nothing left: the question itself
     ],
 )
@@ -245,3 +245,18 @@ def test_parse_query_never_raises(question: str) -> None:
     intent = parse(question)
     for value in (intent.date_from, intent.date_to):
         assert value is None or date.fromisoformat(value)
+
+
+def test_an_english_question_is_searched_with_danish_municipal_words() -> None:
+    from datetime import date
+
+    from rag.query import parse_query, translate_terms
+
+    assert translate_terms("the new care home") == "the new plejecenter"
+    intent = parse_query(
+        "What did the City Council decide about the nursing home?", date(2025, 1, 1), []
+    )
+    assert intent.language == "en"
+    assert "byråd" in intent.search_text and "plejehjem" in intent.search_text
+    danish = parse_query("Hvad besluttede byrådet om skolen?", date(2025, 1, 1), [])
+    assert danish.search_text == "besluttede byrådet skolen"
