@@ -7,6 +7,7 @@ import struct
 import subprocess
 import sys
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -384,9 +385,10 @@ def test_load_embedder_uses_the_offline_folder_and_int8_stays_close(data_dir: Pa
     settings = Settings(data_dir=data_dir, db_dir=data_dir / "db")
 
     full = load_embedder(settings)
-    small = load_embedder(settings, int8=True)
+    small = load_embedder(replace(settings, embed_model="multilingual-e5-small-int8"))
 
-    assert full.name == small.name == "multilingual-e5-small"
+    assert full.name == "multilingual-e5-small"
+    assert small.name == "multilingual-e5-small-int8"
     assert full.dimension == small.dimension == 384
     full_vectors = full.embed_passages(DANISH_TEXTS)
     small_vectors = small.embed_passages(DANISH_TEXTS)

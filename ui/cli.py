@@ -395,6 +395,92 @@ def eval_command(
             click.echo(f"  - {miss}")
 
 
+# -- bench ---------------------------------------------------------------------------------
+@cli.command()
+@db_option
+@embed_model_option
+@json_option
+@click.option(
+    "--questions",
+    "question_file",
+    type=click.Path(exists=True, dir_okay=False),
+    help="Time these questions (eval .jsonl format) instead of ones generated from the index.",
+)
+@click.option(
+    "--encode-sample",
+    default=2000,
+    show_default=True,
+    type=int,
+    help="How many of the indexed chunks the raw-encode figure is measured on (0: all).",
+)
+@click.option(
+    "--results",
+    type=click.Path(file_okay=False),
+    help="Folder for report.md, latency.png and bench.json (default: results/bench-<time>).",
+)
+@click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True))
+def bench(
+    db: str | None,
+    embed_model: str | None,
+    as_json: bool,
+    question_file: str | None,
+    encode_sample: int,
+    results: str | None,
+    paths: tuple[str, ...],
+) -> None:
+    """Index PATHS into a fresh index and measure throughput, latency and memory.
+
+    Without --db the index goes to a temporary folder that is removed afterwards.
+    """
+    import shutil
+    import tempfile
+
+    from eval.bench import (
+        default_results_dir,
+        format_profile,
+        format_table,
+        run_bench,
+        write_report,
+    )
+    from index.embedder import load_embedder
+
+    temporary = None if db else Path(tempfile.mkdtemp(prefix="referat-bench-"))
+    settings = _settings(db or str(temporary), embed_model)
+    questions = None
+    if question_file:
+        from eval.questions import QuestionFileError, load_questions
+
+        try:
+            questions = [q.question for q in load_questions(Path(question_file))]
+        except QuestionFileError as error:
+            _fail(str(error))
+            return
+    try:
+        result = run_bench(
+            paths,
+            settings,
+            load_embedder(settings),
+            questions=questions,
+            encode_sample=encode_sample,
+            progress=lambda message: click.echo(message, err=True),
+        )
+    except FileExistsError as error:
+        _fail(str(error))
+        return
+    finally:
+        if temporary is not None:
+            shutil.rmtree(temporary, ignore_errors=True)
+    folder = Path(results) if results else default_results_dir(Path.cwd())
+    report = write_report(result, folder, paths)
+    if as_json:
+        click.echo(json.dumps({**result.as_dict(), "report": str(report)}, ensure_ascii=False))
+        return
+    click.echo(format_table(result))
+    click.echo()
+    click.echo(format_profile(result))
+    click.echo(f"\nReport: {report}\nPlot:   {folder / 'latency.png'}")
+
+
 # -- serve ---------------------------------------------------------------------------------
 @cli.command()
 @db_option
