@@ -138,6 +138,9 @@ class Catalog:
         # `referat index`, which holds the index lock.
         connection = sqlite3.connect(path, timeout=30, check_same_thread=False)
         try:
+            # Deleted rows (an item that turned closed, a removed file) are overwritten with
+            # zeros, not left in free space; ``checkpoint`` then clears them out of the WAL.
+            connection.execute("PRAGMA secure_delete=ON")
             connection.execute("PRAGMA journal_mode=WAL")
             connection.execute("PRAGMA synchronous=NORMAL")
             connection.executescript(SCHEMA)
@@ -152,6 +155,16 @@ class Catalog:
 
     def close(self) -> None:
         self._db.close()
+
+    def checkpoint(self) -> bool:
+        """Copy the WAL into catalog.sqlite and empty it, so deleted text leaves the disk.
+
+        Old versions of changed pages stay in catalog.sqlite-wal until this runs (SQLite does it
+        only every ~1000 pages). ``replace_file`` and ``remove_file`` call it after their
+        transaction (measured: no slower on 210 files). False when a reader kept it from
+        completing (the next checkpoint, or the last connection closing, finishes it)."""
+        row = self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+        return row is not None and row[0] == 0
 
     @contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:
@@ -202,6 +215,7 @@ class Catalog:
         with self._db:
             self._delete_file_rows(file_key)
             self._db.execute("DELETE FROM pending WHERE file_key=?", (file_key,))
+        self.checkpoint()
 
     def replace_file(
         self,
@@ -276,6 +290,9 @@ class Catalog:
                 (file_key, sha256, size, indexed_at),
             )
             self._db.execute("DELETE FROM pending WHERE file_key=?", (file_key,))
+        # The old version's rows (an item that has turned closed) leave the WAL too, and the
+        # WAL stays one file's size: on a nearly full disk, what is indexed can still be read.
+        self.checkpoint()
 
     # -- reading ----------------------------------------------------------------------------
     def lexical_rows(self) -> list[tuple[str, str]]:

@@ -1,7 +1,12 @@
 """Chroma as the vector store: embedded (a persistent folder) or a server. The only chromadb import.
 
 Chroma is always given precomputed vectors; its own embedding function (which would download an
-English model) is never used.
+English model) is never used. Nor is it given the chunk text: search results are read back only
+as ids and scores, and the text lives in the catalog alone. One copy is smaller and faster (Chroma
+would build a full-text index over it) and safer: Chroma keeps what it was given in its own
+write-ahead table after a delete, so text given to it could outlive an item that turned closed.
+Beside each vector it keeps ``chunk_metadata``: public fields only (a closed item's title is
+public; its text never reaches a chunk).
 """
 
 from __future__ import annotations
@@ -96,7 +101,6 @@ class ChromaVectorStore:
             self._collection.upsert(
                 ids=[c.id for c in batch],
                 embeddings=vectors[start : start + WRITE_BATCH],
-                documents=[c.text for c in batch],
                 metadatas=[chunk_metadata(c, file_key) for c in batch],
             )
 

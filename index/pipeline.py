@@ -448,13 +448,25 @@ class Indexer:
     def _parse(
         self, path: Path, known: dict[str, str], summary: IndexSummary
     ) -> _ParsedFile | None:
-        key = file_key_for(path)
+        """Read and parse one file; a file that cannot be used is added to ``summary.skipped``."""
+        from index.parsing import size_problem
+
         try:
+            # stat() first: a looping link fails here with ELOOP ("Too many levels of symbolic
+            # links"), and a huge file is refused by its size without being loaded.
+            size = path.stat().st_size
+            key = file_key_for(path)
+            if problem := size_problem(size, key):
+                summary.skipped.append(Skipped(str(path), problem))
+                return None
             data = path.read_bytes()
-        except OSError as error:
-            summary.skipped.append(
-                Skipped(str(path), f"the file cannot be read ({error.strerror or error})")
+        except (OSError, RuntimeError) as error:  # resolve() raises RuntimeError on a loop
+            cause = (
+                os.strerror(errno.ELOOP)
+                if isinstance(error, RuntimeError)
+                else error.strerror or str(error)
             )
+            summary.skipped.append(Skipped(str(path), f"the file cannot be read ({cause})"))
             return None
         sha256 = hashlib.sha256(data).hexdigest()
         if known.get(key) == sha256:
@@ -462,6 +474,7 @@ class Indexer:
             return None
         try:
             meeting = parse_document(data, key)
+            chunks = list(chunk_meeting(meeting, key, self.chunking))
         except ParseError as error:
             summary.skipped.append(Skipped(str(path), str(error)))
             return None
@@ -470,7 +483,6 @@ class Indexer:
                 Skipped(str(path), f"unexpected parser failure ({type(error).__name__})")
             )
             return None
-        chunks = list(chunk_meeting(meeting, key, self.chunking))
         return _ParsedFile(key, sha256, len(data), meeting, chunks)
 
 

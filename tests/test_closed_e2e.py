@@ -397,12 +397,6 @@ def test_an_item_closed_in_a_newer_version_loses_its_text(
     assert "krakowiak" not in served(answer_to_json(answer))
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="deleted rows stay as bytes on disk: index/catalog.py should open SQLite with "
-    "PRAGMA secure_delete=ON and checkpoint the WAL (wal_checkpoint(TRUNCATE)) after a run; "
-    "chroma/chroma.sqlite3 keeps the old document (free pages / its FTS index) until VACUUM",
-)
 def test_an_item_closed_in_a_newer_version_leaves_no_bytes_on_disk(
     tmp_path: Path, runner: CliRunner
 ) -> None:
@@ -411,3 +405,47 @@ def test_an_item_closed_in_a_newer_version_leaves_no_bytes_on_disk(
         tmp_path / "data", b"krakowiak"
     )
     assert leaks == [], f"the old open text survives on disk in {leaks}"
+
+
+def test_a_long_item_closed_later_is_zeroed_in_the_catalog(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Many pages of text freed at once (not overwritten by the new version's rows): SQLite's
+    secure_delete zeroes them and the checkpoint empties the WAL. Connections start with
+    secure_delete off, as SQLite's default is unless it was built with SQLITE_SECURE_DELETE
+    (Debian's is): the catalog must turn it on itself."""
+    import sqlite3
+
+    connect = sqlite3.connect
+
+    def connect_without_secure_delete(*args: Any, **kwargs: Any) -> sqlite3.Connection:
+        connection = connect(*args, **kwargs)
+        connection.execute("PRAGMA secure_delete=OFF")
+        return connection
+
+    monkeypatch.setattr(sqlite3, "connect", connect_without_secure_delete)
+    from index.hash_embedder import HashEmbedder
+    from index.pipeline import Indexer
+    from index.store import MemoryVectorStore
+    from tests.minutes_factory import FakeItem, FakeMeeting, render
+
+    paragraph = "SKIFTER-2 lejemålet med Zebulon Krakowiak i Havnegade, side {n}. " * 8
+    long_text = "\n\n".join(paragraph.format(n=n) for n in range(200))
+    path = tmp_path / "minutes" / "direktionen.txt"
+    path.parent.mkdir()
+    db = tmp_path / "db"
+    indexer = Indexer(db, Catalog.open(db), MemoryVectorStore(), HashEmbedder())
+    for closed in (False, True):
+        item = (
+            FakeItem(2, "Lejemål", closed_text="Lukket punkt.")
+            if closed
+            else FakeItem(2, "Lejemål", sections=(("Baggrund", long_text),))
+        )
+        meeting = FakeMeeting(DATE, items=(FakeItem(1, "Solgården", decision="Godkendt."), item))
+        path.write_text(render(meeting), encoding="utf-8")
+        summary = indexer.run([path.parent])
+        assert (summary.indexed, summary.closed_items) == (1, int(closed))
+        if not closed:
+            assert files_with(db, b"skifter-2"), "the grep must be able to find indexed text"
+    assert files_with(db, b"skifter-2") == []
+    assert files_with(db, b"krakowiak") == []

@@ -467,3 +467,93 @@ def test_referat_serve_with_a_login(minutes: Path, tmp_path: Path) -> None:
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait(timeout=10)
+
+
+# -- the demo minutes: a closed item asked about by its own secret words ----------------------
+DEMO = REPO / "demo" / "fjordby"
+# Item 5 of direktionen_2025-03-17.txt is closed only by a "Lukket" status line; its title looks
+# open. These words occur in its closed text and nowhere else in the demo.
+CLOSED_ASK = (
+    "HEMMELIGT-H6TR Hvad blev der besluttet om køb af ejendommen Havnevej 14 "
+    "fra Fjordby Fiskeeksport?"
+)
+CLOSED_WORDS = ("fiskeeksport", "7,35 mio", "6,9 mio", "pumpeanlæg", "tilbudt kommunen")
+# Records every forbidden word the page shows at any moment (streaming included), leaving out
+# the user's own question: its bubble and the text box.
+WATCH_JS = """(needles) => {
+  window.__leaks = [];
+  const scan = () => {
+    const page = document.body.cloneNode(true);
+    page.querySelectorAll('#chat .user, textarea, input').forEach((n) => n.remove());
+    const html = page.innerHTML.toLowerCase();
+    for (const n of needles) {
+      if (html.includes(n) && !window.__leaks.includes(n)) window.__leaks.push(n);
+    }
+  };
+  new MutationObserver(scan).observe(document.body,
+    {subtree: true, childList: true, characterData: true, attributes: true});
+  scan();
+}"""
+
+
+@pytest.fixture(scope="module")
+def demo_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The app (no uploads) over an in-memory index of the Fjordby demo minutes."""
+    pytest.importorskip("gradio")
+    from ui.app import build_app, launch_options
+
+    db = tmp_path_factory.mktemp("demo-db")
+    catalog, store, embedder = Catalog.open(db), MemoryVectorStore(), HashEmbedder()
+    assert not Indexer(db, catalog, store, embedder, LexicalRebuilder(db)).run([DEMO]).skipped
+    lexical = LexicalIndex.load(lexical_dir(db))
+    demo = build_app(Engine(catalog, store, embedder, lexical, answering=TINY_CORPUS))
+    demo.queue()
+    port = free_port()
+    demo.launch(
+        server_name="127.0.0.1",
+        server_port=port,
+        prevent_thread_lock=True,
+        quiet=True,
+        **launch_options(),
+    )
+    try:
+        yield f"http://127.0.0.1:{port}/"
+    finally:
+        demo.close()
+
+
+def test_in_the_browser_a_closed_items_secret_words_never_show(demo_url: str) -> None:
+    sync_api = _browser()
+    markers = [
+        line.split("\t")[0].lower()
+        for line in (REPO / "demo" / "CLOSED_MARKERS.txt").read_text("utf-8").splitlines()
+        if line.startswith("HEMMELIGT-")
+    ]
+    assert "hemmeligt-h6tr" in markers
+    with sync_api.sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True
+        )
+        try:
+            page = browser.new_page(viewport={"width": 1366, "height": 768}, locale="da-DK")
+            page.goto(demo_url)
+            page.wait_for_selector("#question textarea", timeout=60_000)
+            page.evaluate(WATCH_JS, ["hemmeligt", *markers, *CLOSED_WORDS])
+            page.fill("#question textarea", CLOSED_ASK)
+            page.keyboard.press("Enter")
+            sync_api.expect(page.locator("#chat .user").last).to_contain_text("HEMMELIGT-H6TR")
+            _answered(sync_api, page, "Havnevej 14")
+            cards = page.locator("#sources .ref-card", has_text="Havnevej 14")
+            for n in range(cards.count()):  # cited: shown as closed, and so is the item view
+                assert "is-closed" in (cards.nth(n).get_attribute("class") or "").split()
+                sync_api.expect(cards.nth(n)).to_contain_text("lukket punkt")
+            if cards.count():
+                cards.first.click()
+                sync_api.expect(page.locator("#item-panel")).to_contain_text("lukket punkt")
+                sync_api.expect(page.locator("#item-panel")).to_contain_text("Havnevej 14")
+            time.sleep(0.5)  # let a late render reach the watcher
+            SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+            page.screenshot(path=str(SCREENSHOTS / "06-closed-item.png"), full_page=True)
+            assert page.evaluate("window.__leaks") == []
+        finally:
+            browser.close()
