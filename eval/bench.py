@@ -201,10 +201,10 @@ def machine_facts() -> dict[str, Any]:
 
 def embedder_facts(embedder: Embedder) -> dict[str, Any]:
     facts: dict[str, Any] = {"name": embedder.name, "dimension": embedder.dimension}
-    for attribute in ("batch_size", "int8", "model_path_or_name"):
+    for attribute in ("batch_size", "precision", "model_path_or_name"):
         if hasattr(embedder, attribute):
             facts[attribute] = getattr(embedder, attribute)
-    if "int8" in facts:
+    if "precision" in facts:
         import torch
 
         facts["torch_threads"] = torch.get_num_threads()

@@ -49,6 +49,7 @@ class SentenceTransformerEmbedder:
         passage_prefix: str,
         batch_size: int = 32,
         int8: bool = False,
+        precision: str = "fp32",
     ) -> None:
         self.model_path_or_name = model_path_or_name
         self.name = name
@@ -56,6 +57,7 @@ class SentenceTransformerEmbedder:
         self.passage_prefix = passage_prefix
         self.batch_size = batch_size
         self.int8 = int8
+        self.precision = "int8" if int8 else precision
         self._model: Any = None
         self._dimension: int | None = None
 
@@ -100,6 +102,12 @@ class SentenceTransformerEmbedder:
                     quantize_dynamic(  # type: ignore[no-untyped-call]
                         model, {torch.nn.Linear}, dtype=torch.qint8, inplace=True
                     )
+            elif self.precision == "bf16":
+                import torch
+
+                # On CPUs with AMX/AVX512-BF16 this is 2-3x the fp32 throughput, and the vectors
+                # agree with fp32 at cosine 0.9999 (measured in eval/README.md).
+                model.to(torch.bfloat16)
             self._model = model
         return self._model
 
@@ -112,10 +120,11 @@ class SentenceTransformerEmbedder:
             prompt=prefix or None,
             batch_size=self.batch_size,
             normalize_embeddings=True,
-            convert_to_numpy=True,
+            convert_to_tensor=True,
             show_progress_bar=False,
         )
-        return np.ascontiguousarray(vectors, dtype=np.float32)
+        # numpy has no bfloat16: convert on the torch side.
+        return np.ascontiguousarray(vectors.float().cpu().numpy(), dtype=np.float32)
 
     def embed_passages(self, texts: Sequence[str]) -> Vectors:
         if not texts:
@@ -128,6 +137,29 @@ class SentenceTransformerEmbedder:
 
 
 HASH_EMBEDDER = "hash"
+PRECISIONS = ("auto", "fp32", "bf16")
+
+
+def native_bf16() -> bool:
+    """Whether this CPU computes bfloat16 in hardware (AMX or AVX512-BF16)."""
+    import torch
+
+    cpu = torch.cpu
+    checks = ("_is_amx_tile_supported", "_is_avx512_bf16_supported")
+    return any(getattr(cpu, name, lambda: False)() for name in checks)
+
+
+def resolve_precision(precision: str) -> str:
+    if precision not in PRECISIONS:
+        raise ValueError(
+            f"unknown embedding precision {precision!r}; use one of {', '.join(PRECISIONS)}"
+        )
+    if precision == "auto":
+        # Emulated bf16 is slower than fp32, so only where the hardware has it.
+        return "bf16" if native_bf16() else "fp32"
+    return precision
+
+
 #: The default model with int8 weights in its Linear layers: faster, slightly less exact.
 INT8_SUFFIX = "-int8"
 
@@ -155,6 +187,7 @@ def load_embedder(settings: Settings, progress: Callable[[str], None] | None = N
             query_prefix=QUERY_PREFIX,
             passage_prefix=PASSAGE_PREFIX,
             int8=quantised,
+            precision=resolve_precision(settings.embed_precision),
         )
     is_e5 = "e5" in settings.embed_model.lower()
     return SentenceTransformerEmbedder(
@@ -162,4 +195,5 @@ def load_embedder(settings: Settings, progress: Callable[[str], None] | None = N
         name=settings.embed_model,
         query_prefix=QUERY_PREFIX if is_e5 else "",
         passage_prefix=PASSAGE_PREFIX if is_e5 else "",
+        precision=resolve_precision(settings.embed_precision),
     )

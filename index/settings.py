@@ -24,6 +24,8 @@ class Settings:
     data_dir: Path
     db_dir: Path
     embed_model: str = DEFAULT_EMBED_MODEL
+    #: "auto" (bf16 where the CPU computes it natively, else fp32), "fp32" or "bf16".
+    embed_precision: str = "auto"
     chroma_url: str | None = None
     llm_url: str | None = None
     llm_model: str | None = None
@@ -52,6 +54,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         data_dir=data_dir,
         db_dir=db_dir,
         embed_model=env.get("REFERAT_EMBED_MODEL") or DEFAULT_EMBED_MODEL,
+        embed_precision=env.get("REFERAT_EMBED_PRECISION") or "auto",
         chroma_url=env.get("REFERAT_CHROMA_URL") or None,
         llm_url=env.get("REFERAT_LLM_URL") or None,
         llm_model=env.get("REFERAT_LLM_MODEL") or None,
