@@ -22,6 +22,12 @@ class IndexUnavailable(Exception):
     """No usable index; the message says how to make one."""
 
 
+class VectorStoreUnreadable(IndexUnavailable):
+    """The embedded vector store cannot be opened on a full disk or a read-only folder.
+
+    The catalog and the BM25 index can still be read, so asking degrades to words alone."""
+
+
 def open_store(settings: Settings) -> VectorStore:
     from index.chroma_store import ChromaVectorStore, StoreUnavailable
 
@@ -31,7 +37,7 @@ def open_store(settings: Settings) -> VectorStore:
         if not settings.chroma_url and write_failure_cause(error, settings.db_dir).startswith(
             "no space"
         ):
-            raise IndexUnavailable(
+            raise VectorStoreUnreadable(
                 f"the disk holding {settings.db_dir} is full, and the embedded Chroma store "
                 "cannot even be opened for reading without some free space; free some space "
                 f"and try again ({error})"
@@ -39,13 +45,23 @@ def open_store(settings: Settings) -> VectorStore:
         if not settings.chroma_url and write_failure_cause(error, settings.db_dir).startswith(
             "the folder is read-only"
         ):
-            raise IndexUnavailable(
+            raise VectorStoreUnreadable(
                 f"the index folder {settings.db_dir} is read-only, and the embedded Chroma store "
                 "cannot be opened without writing to it; make the folder writable again "
                 f"(nothing in it was changed), or use a Chroma server via REFERAT_CHROMA_URL "
                 f"({error})"
             ) from error
         raise IndexUnavailable(str(error)) from error
+
+
+def open_store_for_reading(settings: Settings) -> tuple[VectorStore, str | None]:
+    """The vector store, or on a full disk or read-only folder an empty stand-in and why."""
+    from index.store import NoVectorStore
+
+    try:
+        return open_store(settings), None
+    except VectorStoreUnreadable as error:
+        return NoVectorStore(), str(error)
 
 
 def open_catalog(settings: Settings) -> Catalog:

@@ -89,6 +89,26 @@ class VectorStore(Protocol):
     def count(self) -> int: ...
 
 
+class NoVectorStore:
+    """Stands in for a vector store that cannot be opened: finds nothing, accepts nothing.
+
+    Asking then rests on the BM25 index alone, which still answers most Danish questions."""
+
+    def upsert(self, chunks: Sequence[Chunk], vectors: Vectors, file_key: str) -> None:
+        raise RuntimeError("no vector store is open; nothing can be indexed")
+
+    def delete_file(self, file_key: str) -> None:
+        raise RuntimeError("no vector store is open; nothing can be removed")
+
+    def query(
+        self, vector: Vectors, k: int, search_filter: SearchFilter | None = None
+    ) -> list[tuple[str, float]]:
+        return []
+
+    def count(self) -> int:
+        return 0
+
+
 class MemoryVectorStore:
     """Brute-force cosine search in memory: the fake for tests, exact by construction."""
 

@@ -8,7 +8,7 @@ from typing import Any
 from index.catalog import Catalog, ItemRecord
 from index.embedder import Embedder
 from index.lexical import LexicalIndex
-from index.open import lexical_dir, open_catalog, open_store
+from index.open import lexical_dir, open_catalog, open_store_for_reading
 from index.settings import Settings
 from index.store import SearchFilter, VectorStore
 from rag.answer import Answer, AnswerConfig, TrailStep, answer_question, trail_for
@@ -32,6 +32,8 @@ class Engine:
         self.answering = answering or AnswerConfig()
         # The optional generative mode (rag.llm): None, the default, answers extractively.
         self.generator = generator
+        #: Why answers rest on the BM25 index alone (the vector store cannot be opened), or None.
+        self.degraded: str | None = None
 
     @classmethod
     def open(cls, settings: Settings, embedder: Embedder | None = None) -> Engine:
@@ -39,6 +41,7 @@ class Engine:
 
         With ``settings.llm_url`` set, answers are also rewritten by that model (rag.llm)."""
         from index.embedder import load_embedder
+        from index.open import IndexUnavailable
         from index.pipeline import ensure_same_model
 
         catalog = open_catalog(settings)
@@ -47,7 +50,12 @@ class Engine:
         folder = lexical_dir(settings.db_dir)
         lexical = LexicalIndex.load(folder) if folder.exists() else None
         generator = generator_from_settings(settings)
-        return cls(catalog, open_store(settings), embedder, lexical, generator=generator)
+        store, degraded = open_store_for_reading(settings)
+        if degraded and lexical is None:
+            raise IndexUnavailable(degraded)
+        engine = cls(catalog, store, embedder, lexical, generator=generator)
+        engine.degraded = degraded
+        return engine
 
     def ask(self, question: str, search_filter: SearchFilter | None = None, k: int = 5) -> Answer:
         answer = answer_question(self.retriever, question, search_filter, k, self.answering)

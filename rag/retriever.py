@@ -141,6 +141,9 @@ class Retriever:
                 lexical = self.lexical.search(
                     intent.search_text or question, config.candidates, allowed
                 )
+        # A chunk in the store but not the catalog is a repaired crash's leftover: skip it.
+        chunks = self.catalog.chunks(list(dict.fromkeys(c for c, _ in (*dense, *lexical))))
+        dense, lexical = _tie_ordered(dense, chunks), _tie_ordered(lexical, chunks)
         fused = reciprocal_rank_fusion(
             [[c for c, _ in dense], [c for c, _ in lexical]],
             k=config.rrf_k,
@@ -150,13 +153,10 @@ class Retriever:
             return []
         dense_score = dict(dense)
         lexical_score = dict(lexical)
-        chunks = self.catalog.chunks([c for c, _ in fused])
         boost = config.decision_boost if intent.kind == "decision" else 1.0
-        # A chunk in the store but not the catalog is a repaired crash's leftover: skip it.
         boosted = [
             (chunk_id, score * boost if chunks[chunk_id].is_decision else score)
             for chunk_id, score in fused
-            if chunk_id in chunks
         ]
         grouped = group_by(boosted, lambda c: chunks[c].item_id, per_group=len(boosted) or 1)
         hits: list[ItemHit] = []
@@ -178,3 +178,25 @@ class Retriever:
                 )
             )
         return hits
+
+
+def _tie_ordered(
+    hits: list[tuple[str, float]], chunks: dict[str, Chunk]
+) -> list[tuple[str, float]]:
+    """Hits best first; equal scores (the same passage in several meetings of a case) by
+    meeting date, where the text first appeared, then body, item and position: never by
+    insertion order or file path, so an index grown file by file, or kept elsewhere, ranks
+    exactly as a fresh one."""
+
+    def key(hit: tuple[str, float]) -> tuple[float, int, str, int, int, int]:
+        chunk = chunks[hit[0]]
+        return (
+            -round(hit[1], 6),
+            chunk.date_int,
+            chunk.body,
+            chunk.item_number,
+            chunk.block,
+            chunk.start,
+        )
+
+    return sorted((hit for hit in hits if hit[0] in chunks), key=key)

@@ -33,7 +33,7 @@ from index.catalog import Catalog, CatalogStats, ItemRecord
 from index.pipeline import IndexSummary
 from index.settings import Settings
 from index.store import SearchFilter
-from rag.answer import Answer, Citation, TrailStep, split_sentences
+from rag.answer import MONTH_NAMES, Answer, Citation, TrailStep, long_date, split_sentences
 from rag.engine import Engine, answer_to_json
 
 log = logging.getLogger("referat.ui")
@@ -49,21 +49,6 @@ UPLOAD_SUFFIXES = (".txt", ".pdf", ".docx", ".json", ".xml", ".html")
 MAX_UPLOAD_BYTES = 20 * 1024 * 1024
 QUOTE_PREVIEW = 420  # characters of a quote shown on a source card
 
-_MONTHS = (
-    "januar",
-    "februar",
-    "marts",
-    "april",
-    "maj",
-    "juni",
-    "juli",
-    "august",
-    "september",
-    "oktober",
-    "november",
-    "december",
-)
-
 
 # -- small helpers -------------------------------------------------------------------------
 def esc(text: str | None) -> str:
@@ -76,17 +61,6 @@ def esc(text: str | None) -> str:
         .replace("}", "&#125;")
         .replace("$", "&#36;")
     )
-
-
-def long_date(iso: str | None) -> str:
-    """ "2024-03-12" -> "12. marts 2024" (unparseable values are shown as they are)."""
-    if not iso:
-        return ""
-    try:
-        day = date.fromisoformat(iso[:10])
-    except ValueError:
-        return iso
-    return f"{day.day}. {_MONTHS[day.month - 1]} {day.year}"
 
 
 def _file_name(source: str) -> str:
@@ -556,7 +530,8 @@ def example_questions(catalog: Catalog, limit: int = 4) -> list[str]:
         latest = catalog.latest_meeting_date((stats.bodies[0],)) or stats.last_date
         month = date.fromisoformat(latest[:10])
         questions.append(
-            f"Hvilke sager behandlede {stats.bodies[0]} i {_MONTHS[month.month - 1]} {month.year}?"
+            f"Hvilke sager behandlede {stats.bodies[0]} i "
+            f"{MONTH_NAMES[month.month - 1]} {month.year}?"
         )
     return questions[:limit]
 
@@ -1390,7 +1365,10 @@ def _open(settings: Settings, embedder: Any) -> tuple[Engine | None, str | None]
     from index.pipeline import ModelMismatch
 
     try:
-        return Engine.open(settings, embedder), None
+        engine = Engine.open(settings, embedder)
+        if engine.degraded:
+            log.warning("answering from the word index alone: %s", engine.degraded)
+        return engine, None
     except IndexUnavailable as error:
         if not (settings.db_dir / "catalog.sqlite").exists():
             return None, EMPTY_ARCHIVE

@@ -236,10 +236,13 @@ def _open_engine(settings: Settings) -> Any:
     from rag.engine import Engine
 
     try:
-        return Engine.open(settings)
+        engine = Engine.open(settings)
     except (IndexUnavailable, ModelMismatch) as error:
         _fail(str(error))
-    return None
+        return None
+    if engine.degraded:
+        click.echo(f"Warning: answering from the word index alone: {engine.degraded}", err=True)
+    return engine
 
 
 def _print_answer(answer: Any) -> None:
