@@ -47,7 +47,7 @@ class SentenceTransformerEmbedder:
         name: str,
         query_prefix: str,
         passage_prefix: str,
-        batch_size: int = 32,
+        batch_size: int = 16,
         int8: bool = False,
         precision: str = "fp32",
     ) -> None:

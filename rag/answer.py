@@ -9,11 +9,13 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
+from datetime import date
 
 from index.catalog import Catalog, ItemRecord
 from index.chunking import TITLE_SECTION
 from index.danish import fold, terms
 from index.models import AgendaItem, Decision
+from index.parsing.common import DANISH_MONTHS
 from index.store import SearchFilter
 from rag.evidence import content_terms, match_weight
 from rag.outcome import follows_recommendation, outcome_of, vote_of
@@ -89,6 +91,21 @@ class Answer:
 def danish_date(iso: str) -> str:
     year, month, day = iso.split("-")
     return f"{day}-{month}-{year}"
+
+
+#: "januar" ... "december", in order.
+MONTH_NAMES = tuple(DANISH_MONTHS)
+
+
+def long_date(iso: str | None) -> str:
+    """ "2024-03-12" -> "12. marts 2024" (unparseable values are shown as they are)."""
+    if not iso:
+        return ""
+    try:
+        day = date.fromisoformat(iso[:10])
+    except ValueError:
+        return iso
+    return f"{day.day}. {MONTH_NAMES[day.month - 1]} {day.year}"
 
 
 # -- sentences -----------------------------------------------------------------------------

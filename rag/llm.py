@@ -34,7 +34,7 @@ from urllib.parse import urlsplit
 
 from index.danish import terms, tokenize
 from index.settings import Settings
-from rag.answer import Answer, Citation, danish_date, split_sentences
+from rag.answer import Answer, Citation, danish_date, long_date, split_sentences
 
 Message = dict[str, str]
 
@@ -174,25 +174,8 @@ class Passage:
         """What a sentence citing this passage may draw on: its text and its header (body,
         date as written in Danish, item number, title), so "den 9. april 2024" is borne out."""
         c = self.citation
-        year, month, day = (int(part) for part in c.meeting_date.split("-"))
-        when = f"{c.meeting_date} {danish_date(c.meeting_date)} {day}. {_MONTHS[month - 1]} {year}"
+        when = f"{c.meeting_date} {danish_date(c.meeting_date)} {long_date(c.meeting_date)}"
         return f"{c.body}. {when}. Punkt {c.item}. {c.title}. {c.section or ''}.\n{self.text}"
-
-
-_MONTHS = (
-    "januar",
-    "februar",
-    "marts",
-    "april",
-    "maj",
-    "juni",
-    "juli",
-    "august",
-    "september",
-    "oktober",
-    "november",
-    "december",
-)
 
 
 def passages_of(answer: Answer) -> list[Passage]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 
 
 @dataclass(frozen=True)
@@ -47,3 +48,70 @@ def render(meeting: FakeMeeting) -> str:
             lines += [name, "", text, ""]
         lines += [f"Beslutning {meeting.body} den {meeting.date}", "", item.decision, ""]
     return "\n".join(lines)
+
+
+SOLGAARDEN_DECISION = "Byrådet godkendte udvidelsen af Solgården med 24 pladser."
+SOLGAARDEN_BACKGROUND = (
+    "Plejecentret Solgården får 24 nye pladser. "
+    "Udvidelsen koster 18,5 mio. kr. og står færdig i 2026."
+)
+
+
+def solgaarden_case(
+    secret: str, byraad_background: str = SOLGAARDEN_BACKGROUND, hundige_background: str = ""
+) -> dict[str, FakeMeeting]:
+    """Two meetings, by file name: the Solgården case in Socialudvalget and then Byrådet, a
+    closed item carrying ``secret``, and a second Byrådet item about Hundige."""
+    return {
+        "social.txt": FakeMeeting(
+            "12-03-2024",
+            body="Socialudvalget",
+            items=(
+                FakeItem(
+                    1,
+                    "Solgården udvides",
+                    "24/1",
+                    (
+                        (
+                            "Baggrund",
+                            "Plejecentret Solgården får 24 nye pladser. "
+                            "Udvidelsen koster 18,5 mio. kr.",
+                        ),
+                    ),
+                    "Socialudvalget anbefaler udvidelsen af Solgården.",
+                ),
+                FakeItem(2, "Lukket", closed_text=secret),
+            ),
+        ),
+        "byraad.txt": FakeMeeting(
+            "09-04-2024",
+            body="Byrådet",
+            items=(
+                FakeItem(
+                    3,
+                    "Solgården udvides",
+                    "24/1",
+                    (("Baggrund", byraad_background),),
+                    SOLGAARDEN_DECISION,
+                ),
+                FakeItem(
+                    4,
+                    "Kunstgræsbane i Hundige",
+                    "24/2",
+                    (("Baggrund", hundige_background or "Banen slides."),),
+                    "Udsat.",
+                ),
+            ),
+        ),
+    }
+
+
+def write_meetings(folder: Path, meetings: dict[str, FakeMeeting]) -> list[Path]:
+    """Each meeting rendered as a text file in ``folder``; the paths in the given order."""
+    folder.mkdir(parents=True, exist_ok=True)
+    paths = []
+    for name, meeting in meetings.items():
+        path = folder / name
+        path.write_text(render(meeting), encoding="utf-8")
+        paths.append(path)
+    return paths

@@ -40,10 +40,15 @@ from rag.llm import (
     generator_from_settings,
     passages_of,
 )
-from tests.minutes_factory import FakeItem, FakeMeeting, render
+from tests.minutes_factory import (
+    SOLGAARDEN_BACKGROUND,
+    SOLGAARDEN_DECISION,
+    solgaarden_case,
+    write_meetings,
+)
 
 SECRET = "HEMMELIGT-LLM4 fortrolig sag om en medarbejder"
-DECISION = "Byrådet godkendte udvidelsen af Solgården med 24 pladser."
+DECISION = SOLGAARDEN_DECISION
 COST = "Hvor meget koster udvidelsen af Solgården?"
 DECIDED = "Hvad besluttede Byrådet om Solgården?"
 MARKER = re.compile(r"\[(\d+)\]")
@@ -51,55 +56,8 @@ MARKER = re.compile(r"\[(\d+)\]")
 
 def write_minutes(folder: Path, injection: str = "") -> list[Path]:
     """The Solgården case in two bodies, a closed item, and ``injection`` in Byrådet's text."""
-    folder.mkdir(parents=True, exist_ok=True)
-    background = (
-        "Plejecentret Solgården får 24 nye pladser. "
-        "Udvidelsen koster 18,5 mio. kr. og står færdig i 2026."
-    )
-    meetings = {
-        "social.txt": FakeMeeting(
-            "12-03-2024",
-            body="Socialudvalget",
-            items=(
-                FakeItem(
-                    1,
-                    "Solgården udvides",
-                    "24/1",
-                    (
-                        (
-                            "Baggrund",
-                            "Plejecentret Solgården får 24 nye pladser. "
-                            "Udvidelsen koster 18,5 mio. kr.",
-                        ),
-                    ),
-                    "Socialudvalget anbefaler udvidelsen af Solgården.",
-                ),
-                FakeItem(2, "Lukket", closed_text=SECRET),
-            ),
-        ),
-        "byraad.txt": FakeMeeting(
-            "09-04-2024",
-            body="Byrådet",
-            items=(
-                FakeItem(
-                    3,
-                    "Solgården udvides",
-                    "24/1",
-                    (("Baggrund", f"{background} {injection}".strip()),),
-                    DECISION,
-                ),
-                FakeItem(
-                    4, "Kunstgræsbane i Hundige", "24/2", (("Baggrund", "Banen slides."),), "Udsat."
-                ),
-            ),
-        ),
-    }
-    paths = []
-    for name, meeting in meetings.items():
-        path = folder / name
-        path.write_text(render(meeting), encoding="utf-8")
-        paths.append(path)
-    return paths
+    background = f"{SOLGAARDEN_BACKGROUND} {injection}".strip()
+    return write_meetings(folder, solgaarden_case(SECRET, byraad_background=background))
 
 
 def build_engine(folder: Path, injection: str = "", generator: Any = None) -> Engine:

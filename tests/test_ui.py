@@ -17,14 +17,14 @@ from index.pipeline import Indexer, IndexSummary
 from index.store import MemoryVectorStore, SearchFilter
 from rag.answer import Answer, AnswerConfig, Citation
 from rag.engine import Engine
-from tests.minutes_factory import FakeItem, FakeMeeting, render
+from tests.minutes_factory import SOLGAARDEN_DECISION, solgaarden_case, write_meetings
 
 pytest.importorskip("gradio")
 
 from ui import app as ui
 
 SECRET = "HEMMELIGT-UI7 fortrolig sag om en medarbejder"
-DECISION = "Byrådet godkendte udvidelsen af Solgården med 24 pladser."
+DECISION = SOLGAARDEN_DECISION
 TINY_CORPUS = AnswerConfig()
 QUESTION = "Hvad besluttede Byrådet om Solgården?"
 HOSTILE = 'Banen <script>alert("x")</script> skal renoveres & males for {{pris}} ${beløb}.'
@@ -32,61 +32,7 @@ HOSTILE = 'Banen <script>alert("x")</script> skal renoveres & males for {{pris}}
 
 def write_minutes(folder: Path) -> list[Path]:
     """Two meetings: the Solgården case in two bodies, a closed item, and hostile text."""
-    folder.mkdir(parents=True, exist_ok=True)
-    meetings = {
-        "social.txt": FakeMeeting(
-            "12-03-2024",
-            body="Socialudvalget",
-            items=(
-                FakeItem(
-                    1,
-                    "Solgården udvides",
-                    "24/1",
-                    (
-                        (
-                            "Baggrund",
-                            "Plejecentret Solgården får 24 nye pladser. "
-                            "Udvidelsen koster 18,5 mio. kr.",
-                        ),
-                    ),
-                    "Socialudvalget anbefaler udvidelsen af Solgården.",
-                ),
-                FakeItem(2, "Lukket", closed_text=SECRET),
-            ),
-        ),
-        "byraad.txt": FakeMeeting(
-            "09-04-2024",
-            body="Byrådet",
-            items=(
-                FakeItem(
-                    3,
-                    "Solgården udvides",
-                    "24/1",
-                    (
-                        (
-                            "Baggrund",
-                            "Plejecentret Solgården får 24 nye pladser. "
-                            "Udvidelsen koster 18,5 mio. kr. og står færdig i 2026.",
-                        ),
-                    ),
-                    DECISION,
-                ),
-                FakeItem(
-                    4,
-                    "Kunstgræsbane i Hundige",
-                    "24/2",
-                    (("Baggrund", HOSTILE),),
-                    "Udsat.",
-                ),
-            ),
-        ),
-    }
-    paths = []
-    for name, meeting in meetings.items():
-        path = folder / name
-        path.write_text(render(meeting), encoding="utf-8")
-        paths.append(path)
-    return paths
+    return write_meetings(folder, solgaarden_case(SECRET, hundige_background=HOSTILE))
 
 
 def open_engine(db: Path, paths: list[Path]) -> Engine:
