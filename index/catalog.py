@@ -301,6 +301,14 @@ class Catalog:
             "SELECT chunk_id, embed_text FROM chunks ORDER BY chunk_id"
         ).fetchall()
 
+    def facet_rows(self) -> list[tuple[str, str, str, str | None, str | None]]:
+        """(chunk id, meeting date, body, municipality, case number) of every chunk."""
+        return self._db.execute(
+            "SELECT c.chunk_id, m.meeting_date, m.body, m.municipality, i.case_number "
+            "FROM chunks c JOIN items i ON i.item_id=c.item_id "
+            "JOIN meetings m ON m.meeting_id=i.meeting_id ORDER BY c.chunk_id"
+        ).fetchall()
+
     def chunk_ids_matching(
         self,
         bodies: Sequence[str] = (),

@@ -10,7 +10,8 @@ from dataclasses import dataclass, replace
 from datetime import date
 
 from index.catalog import Catalog, ItemRecord
-from index.embedder import Embedder
+from index.embedder import Embedder, Vectors
+from index.facets import ChunkFacets
 from index.lexical import LexicalIndex
 from index.models import Chunk
 from index.store import SearchFilter, VectorStore
@@ -22,6 +23,7 @@ from rag.query import QueryIntent, parse_query
 @dataclass(frozen=True)
 class RetrievalConfig:
     candidates: int = 60  # chunks taken from each retriever before fusion
+    filter_overfetch: int = 2000  # unfiltered dense hits to filter before asking the store to
     rrf_k: int = 60
     dense_weight: float = 1.0
     lexical_weight: float = 1.0
@@ -84,6 +86,7 @@ class Retriever:
         self.store = store
         self.embedder = embedder
         self.lexical = lexical
+        self._facets: ChunkFacets | None = None  # loaded on the first filtered question
         self.config = config or RetrievalConfig()
         self.today = today
         self._bodies = tuple(catalog.bodies())
@@ -120,27 +123,42 @@ class Retriever:
             coverage(question, texts, idf, unseen, ignore=bodies, topic_only=True),
         )
 
+    def _filtered_dense(
+        self, vector: Vectors, search_filter: SearchFilter
+    ) -> tuple[list[tuple[str, float]], set[str]]:
+        """The best chunks the filter allows, and the set it allows.
+
+        Stores filter slowly on ranges (Chroma: ~110 ms over a whole municipality's archive,
+        against ~15 ms for 2,000 unfiltered hits), so the unfiltered best are filtered here; only
+        a narrow filter that leaves too few of them is handed to the store."""
+        config = self.config
+        if self._facets is None:
+            self._facets = ChunkFacets.from_rows(self.catalog.facet_rows())
+        facets = self._facets
+        mask = facets.mask(search_filter)
+        allowed = int(mask.sum())
+        unfiltered = self.store.query(vector, config.filter_overfetch)
+        dense = facets.keep(unfiltered, mask)[: config.candidates]
+        if len(dense) < min(allowed, config.candidates // 4):
+            dense = self.store.query(vector, config.candidates, search_filter)
+        return dense, facets.allowed_ids(search_filter)
+
     def _search(
         self, question: str, intent: QueryIntent, search_filter: SearchFilter, k: int
     ) -> list[ItemHit]:
         config = self.config
         active = None if search_filter.is_empty else search_filter
-        dense = self.store.query(self.embedder.embed_query(question), config.candidates, active)
+        vector = self.embedder.embed_query(question)
+        allowed: set[str] | None = None
+        if active is None:
+            dense = self.store.query(vector, config.candidates)
+        else:
+            dense, allowed = self._filtered_dense(vector, active)
         lexical: list[tuple[str, float]] = []
-        if self.lexical is not None and len(self.lexical):
-            allowed = None
-            if active is not None:
-                allowed = self.catalog.chunk_ids_matching(
-                    bodies=active.bodies,
-                    municipality=active.municipality,
-                    date_from=active.date_from,
-                    date_to=active.date_to,
-                    case_number=active.case_number,
-                )
-            if allowed is None or allowed:
-                lexical = self.lexical.search(
-                    intent.search_text or question, config.candidates, allowed
-                )
+        if self.lexical is not None and len(self.lexical) and (allowed is None or allowed):
+            lexical = self.lexical.search(
+                intent.search_text or question, config.candidates, allowed
+            )
         # A chunk in the store but not the catalog is a repaired crash's leftover: skip it.
         chunks = self.catalog.chunks(list(dict.fromkeys(c for c, _ in (*dense, *lexical))))
         dense, lexical = _tie_ordered(dense, chunks), _tie_ordered(lexical, chunks)
