@@ -394,3 +394,26 @@ def test_load_embedder_uses_the_offline_folder_and_int8_stays_close(data_dir: Pa
     small_vectors = small.embed_passages(DANISH_TEXTS)
     np.testing.assert_allclose(np.linalg.norm(small_vectors, axis=1), 1.0, atol=1e-5)
     assert np.sum(full_vectors * small_vectors, axis=1).min() > 0.9
+
+
+@pytest.mark.slow
+def test_bf16_vectors_agree_with_fp32(data_dir: Path) -> None:
+    # bf16 is the default where the CPU computes it natively; it must not change rankings.
+    settings = Settings(data_dir=data_dir, db_dir=data_dir / "db")
+    full = load_embedder(replace(settings, embed_precision="fp32"))
+    half = load_embedder(replace(settings, embed_precision="bf16"))
+    assert getattr(half, "precision", None) == "bf16"
+    halves = half.embed_passages(DANISH_TEXTS)
+    np.testing.assert_allclose(np.linalg.norm(halves, axis=1), 1.0, atol=1e-5)
+    agreement = np.sum(full.embed_passages(DANISH_TEXTS) * halves, axis=1)
+    assert agreement.min() > 0.995
+    query = "Hvad blev der besluttet om Solgården?"
+    assert float(full.embed_query(query) @ half.embed_query(query)) > 0.995
+
+
+def test_an_unknown_precision_is_refused_with_the_choices() -> None:
+    from index.embedder import resolve_precision
+
+    with pytest.raises(ValueError, match="auto, fp32, bf16"):
+        resolve_precision("fp8")
+    assert resolve_precision("fp32") == "fp32"
