@@ -39,7 +39,7 @@ from index.parsing import ParseError, iter_source_files, parse_document
 from index.store import VectorStore
 
 # Chunks embedded per call: large enough that the model's batching, not our loop, sets the pace.
-EMBED_BATCH_CHUNKS = 512
+EMBED_BATCH_CHUNKS = 2048
 
 
 class IndexBusy(Exception):
