@@ -93,6 +93,10 @@ class SentenceTransformerEmbedder:
                 # peak memory. On CPUs with AMX/AVX512-BF16 bf16 is 2-3x the fp32 throughput,
                 # and its vectors agree with fp32 at cosine 0.9999 (see eval/README.md).
                 options["model_kwargs"] = {"dtype": torch.bfloat16}
+            from transformers.utils import logging as transformers_logging
+
+            # Its "Loading weights" bar on stderr says nothing a user of referat needs.
+            transformers_logging.disable_progress_bar()  # type: ignore[no-untyped-call]
             model = SentenceTransformer(
                 self.model_path_or_name, device="cpu", local_files_only=local, **options
             )
