@@ -7,6 +7,7 @@ either is missing. Screenshots go to results/screenshots/.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import socket
 import subprocess
@@ -104,6 +105,26 @@ def write_minutes(folder: Path) -> Path:
     return folder
 
 
+@contextlib.contextmanager
+def launched(demo: Any) -> Iterator[str]:
+    """A built Gradio app served on a free loopback port while the block runs; yields its URL."""
+    from ui.app import launch_options
+
+    demo.queue()
+    port = free_port()
+    demo.launch(
+        server_name="127.0.0.1",
+        server_port=port,
+        prevent_thread_lock=True,
+        quiet=True,
+        **launch_options(),
+    )
+    try:
+        yield f"http://127.0.0.1:{port}/"
+    finally:
+        demo.close()
+
+
 def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
@@ -119,7 +140,7 @@ def minutes(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def app_url(minutes: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """The app served in this process on a free loopback port, over a real in-memory index."""
     pytest.importorskip("gradio")
-    from ui.app import build_app, launch_options
+    from ui.app import build_app
 
     db = tmp_path_factory.mktemp("db")
     catalog = Catalog.open(db)
@@ -145,19 +166,8 @@ def app_url(minutes: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator
         reopen=reopen,
         stream_delay=0.01,
     )
-    demo.queue()
-    port = free_port()
-    demo.launch(
-        server_name="127.0.0.1",
-        server_port=port,
-        prevent_thread_lock=True,
-        quiet=True,
-        **launch_options(),
-    )
-    try:
-        yield f"http://127.0.0.1:{port}/"
-    finally:
-        demo.close()
+    with launched(demo) as url:
+        yield url
 
 
 def test_ask_api_answers_with_the_decision_and_its_citation(app_url: str) -> None:
@@ -500,26 +510,15 @@ WATCH_JS = """(needles) => {
 def demo_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """The app (no uploads) over an in-memory index of the Fjordby demo minutes."""
     pytest.importorskip("gradio")
-    from ui.app import build_app, launch_options
+    from ui.app import build_app
 
     db = tmp_path_factory.mktemp("demo-db")
     catalog, store, embedder = Catalog.open(db), MemoryVectorStore(), HashEmbedder()
     assert not Indexer(db, catalog, store, embedder, LexicalRebuilder(db)).run([DEMO]).skipped
     lexical = LexicalIndex.load(lexical_dir(db))
     demo = build_app(Engine(catalog, store, embedder, lexical, answering=TINY_CORPUS))
-    demo.queue()
-    port = free_port()
-    demo.launch(
-        server_name="127.0.0.1",
-        server_port=port,
-        prevent_thread_lock=True,
-        quiet=True,
-        **launch_options(),
-    )
-    try:
-        yield f"http://127.0.0.1:{port}/"
-    finally:
-        demo.close()
+    with launched(demo) as url:
+        yield url
 
 
 def test_in_the_browser_a_closed_items_secret_words_never_show(demo_url: str) -> None:
