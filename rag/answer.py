@@ -19,7 +19,7 @@ from index.parsing.common import DANISH_MONTHS
 from index.store import SearchFilter
 from rag.evidence import content_terms, match_weight
 from rag.outcome import follows_recommendation, outcome_of, vote_of
-from rag.query import QueryIntent
+from rag.query import QueryIntent, translate_terms
 from rag.retriever import ItemHit, Retrieval, Retriever
 
 
@@ -170,7 +170,10 @@ _AMOUNT = re.compile(
 )
 _DATE_WORDS = re.compile(
     r"\b\d{1,2}\.\s*(?:januar|februar|marts|april|maj|juni|juli|august|september|oktober|"
-    r"november|december)|\b\d{1,2}[-./]\d{1,2}[-./]\d{2,4}\b|\b(?:uge|kvartal)\s*\d|\b20\d\d\b",
+    r"november|december)|\b\d{1,2}[-./]\d{1,2}[-./]\d{2,4}\b|\b(?:uge|kvartal)\s*\d|\b20\d\d\b|"
+    # Times named by the year's seasons and holidays ("efter sommerferien", "inden jul").
+    r"\b(?:før|efter|inden|til|i|om|fra)\s+(?:sommerferien|efterårsferien|vinterferien|"
+    r"påskeferien|jul|julen|nytår|påske|påsken|foråret|efteråret|sommeren|vinteren)\b",
     re.I,
 )
 _NAME = re.compile(r"\b[A-ZÆØÅ][a-zæøå]+\s+[A-ZÆØÅ][a-zæøå]+")
@@ -193,15 +196,36 @@ _MEASURE = re.compile(
 )
 
 
+# "hvor mange høringssvar", "hvor stort et tillæg": the thing counted or measured, which the
+# sentence that answers names beside its number.
+_COUNTED = re.compile(
+    r"(?:hvor mange|how many|hvor (?:stor|stort|høj|højt)(?: (?:er|var|bliver|blev|et|en))*) "
+    r"(?!penge|kroner|money|koste|der\b|det\b|skal\b|vil\b|har\b)([a-zæøå]{4,})"
+)
+_DURATION = re.compile(
+    r"\d[\d.,]*\s*(?:sekund\w*|minut\w*|time\w*|dag\w*|uge\w*|måned\w*|år\b)", re.I
+)
+# A question about money ("hvor mange penge", "hvor stort er tilskuddet") wants an amount in
+# kroner, not any number: a count or a measure beside it is a weaker match.
+_MONEY = re.compile(
+    r"penge|kron|\bkr\b|beløb|kost|pris|budget|tilskud|bevilling|afsat|udgift|diæt|takst|"
+    r"\bløn|how much|cost|spend|\bpay"
+)
+
+
 # What kind of thing a question asks for, and how a sentence that holds one looks. A sentence
 # without the asked-for kind of thing rarely answers the question, however many words it shares.
 _ANSWER_TYPES: tuple[tuple[re.Pattern[str], re.Pattern[str]], ...] = (
-    (re.compile(r"hvor (meget|mange|stor|høj)|kost|beløb|pris|how (much|many)|cost"), _AMOUNT),
+    (
+        re.compile(r"hvor (meget|mange|stor|høj)|kost|beløb|pris|betal|how (much|many)|cost"),
+        _AMOUNT,
+    ),
     (
         re.compile(r"hvor (mange|stor|stort|høj|højt|lang|langt|bred)|how (many|big|high|long)"),
         _MEASURE,
     ),
     (re.compile(r"hvor mange|how many"), _NUMBER),
+    (re.compile(r"hvor længe|how long|varighed|ventetid"), _DURATION),
     (re.compile(r"hvornår|when|dato|tidspunkt"), _DATE_WORDS),
     (re.compile(r"\bhvem\b|\bwho\b"), _NAME),
     (re.compile(r"firma|virksomhed|leverandør|entreprenør|rådgiver|company|contractor"), _COMPANY),
@@ -217,15 +241,31 @@ _ANSWER_TYPES: tuple[tuple[re.Pattern[str], re.Pattern[str]], ...] = (
 
 def answer_type_factor(question: str, sentence: str) -> float:
     """1.5 when the sentence holds what the question asks for (1.8 for a full date when a
-    date is asked for), 0.25 when it does not, 1 when the question asks for no kind."""
+    date is asked for), 0.25 when it does not, 1 when the question asks for no kind. A bare
+    number, or a number that is not an amount when money is asked about, counts for less."""
     q = fold(question)
     wanted = [shape for asks, shape in _ANSWER_TYPES if asks.search(q)]
     if not wanted:
         return 1.0
-    if not any(shape.search(sentence) for shape in wanted):
+    found = [shape for shape in wanted if shape.search(sentence)]
+    if not found:
         return 0.25
-    if _DATE_WORDS in wanted and _FULL_DATE.search(sentence):
+    if _DATE_WORDS in found and _FULL_DATE.search(sentence):
         return 1.8
+    if _AMOUNT in wanted and _MONEY.search(q) and _AMOUNT not in found:
+        return 0.6
+    counted = _COUNTED.search(q)
+    if counted:
+        noun = re.escape(counted.group(1)[:5])
+        # A count stands just before what it counts ("142 høringssvar", "41 dage"); a size
+        # anywhere in the sentence that names the thing ("et tillæg ... på 1,916 mio. kr.").
+        near = (
+            r"\d[\d.,]*\s+(?:\w+\s+)?" + noun
+            if counted.group(0).split()[1] in ("mange", "many")
+            else noun
+        )
+        if re.search(near, fold(sentence)):
+            return 1.8
     return 1.5
 
 
@@ -246,6 +286,31 @@ def _term_weights(
     return weights
 
 
+_BULLET = re.compile(r"^\s*(?:[-•*–·]|\d{1,2}[.)])\s")
+
+
+def _lines_in_context(text: str) -> list[tuple[str, str]]:
+    """(line, heading) for every line of ``text``: a list item ("- Udgift: 146.551 kr.") under
+    a short line that ends in a colon ("Model 2 (den mindre):") is read with that heading,
+    which says what the item is about; any other line ends the list."""
+    out: list[tuple[str, str]] = []
+    heading = ""
+    for line in text.split("\n"):
+        stripped = line.strip()
+        if not stripped:
+            continue
+        if stripped.endswith(":") and len(stripped.split()) <= 12:
+            heading = stripped
+            out.append((line, ""))
+        elif heading and _BULLET.match(line):
+            out.append((line, heading))
+        else:
+            # The line right after a heading is its paragraph; any later one ends the list.
+            out.append((line, heading if out and out[-1][0].strip() == heading else ""))
+            heading = ""
+    return out
+
+
 def scored_sentences(
     question: str,
     texts: Sequence[str],
@@ -253,22 +318,39 @@ def scored_sentences(
     topic: str = "",
     idf: Callable[[str], float | None] | None = None,
     unseen: float = 0.0,
+    *,
+    credit_topic: bool = False,
 ) -> list[tuple[float, int, str]]:
-    """(score, position, sentence) for every sentence of ``texts``, best first."""
-    weights = _term_weights(question, topic, idf, unseen)
+    """(score, position, sentence) for every sentence of ``texts``, best first.
+
+    Within one item the words of its ``topic`` (title) count a little, since every sentence is
+    about it. With ``credit_topic`` they count fully for every sentence instead: for comparing
+    the best sentences of different items, where an item titled with the question's words is
+    more likely the one that answers it, not less."""
+    weights = _term_weights(question, "" if credit_topic else topic, idf, unseen)
+    topic_terms = set(terms(topic)) if credit_topic else set()
     scored: list[tuple[float, int, str]] = []
     order = 0
     for text in texts:
-        for sentence in split_sentences(text):
-            if len(sentence) < 3:
-                continue
-            sentence_terms = set(terms(sentence))
-            score = 1.0 + sum(w * match_weight(t, sentence_terms) for t, w in weights.items())
-            if any(sentence in passage for passage in preferred):
-                score += 0.5
-            score *= answer_type_factor(question, sentence)
-            scored.append((score, order, sentence))
-            order += 1
+        for line, heading in _lines_in_context(text):
+            heading_terms = set(terms(heading)) if heading else set()
+            for sentence in split_sentences(line):
+                if len(sentence) < 3:
+                    continue
+                sentence_terms = set(terms(sentence))
+                score = 1.0
+                for t, w in weights.items():
+                    match = match_weight(t, sentence_terms)
+                    if heading_terms and match < 1.0:
+                        match = max(match, 0.7 * match_weight(t, heading_terms))
+                    if topic_terms and match < 1.0:
+                        match = max(match, match_weight(t, topic_terms))
+                    score += w * match
+                if any(sentence in passage for passage in preferred):
+                    score += 0.5
+                score *= answer_type_factor(question, sentence)
+                scored.append((score, order, sentence))
+                order += 1
     scored.sort(key=lambda s: (-s[0], s[1]))
     return scored
 
@@ -362,7 +444,13 @@ def _quote(text: str) -> str:
 def evidence_ok(hit: ItemHit, intent: QueryIntent, config: AnswerConfig) -> bool:
     if intent.language == "en":
         return hit.best_dense >= config.min_dense_english
-    if hit.topic_coverage < config.min_topic_coverage and hit.best_dense < config.close_dense:
+    # A closed item shows only its title, often no more than the place or party it concerns
+    # ("Lukket: Salg af ejendommen Kirkevej 22"), so its names count as its topic.
+    if (
+        hit.topic_coverage < config.min_topic_coverage
+        and hit.best_dense < config.close_dense
+        and not hit.record.item.closed
+    ):
         return False  # a close vector may be a paraphrase ("langsommere" for "hastighed")
     return hit.coverage >= config.min_coverage or (
         hit.coverage >= config.min_coverage_when_close and hit.best_dense >= config.close_dense
@@ -395,16 +483,23 @@ def _fact_sources(
     the one that matched the question's words best, so the strong items compete on their best
     sentences, the best-ranked item winning a near tie."""
     best: tuple[float, int] | None = None
+    weights = _term_weights(question, "", idf, unseen)
     for rank, hit in enumerate(strong):
         if hit.record.item.closed:
             continue
         item = hit.record.item
         texts = [d.text for d in item.decisions] + [s.text for s in item.sections]
         preferred = [p.chunk.text for p in hit.passages if p.chunk.section != TITLE_SECTION]
-        scored = scored_sentences(question, texts, preferred, item.title, idf, unseen)
+        scored = scored_sentences(
+            question, texts, preferred, item.title, idf, unseen, credit_topic=True
+        )
         if not scored:
             continue
-        value = scored[0][0] * (1.0 - 0.1 * rank)
+        # An item titled with the question's words is about them: it wins a tie with an item
+        # that only mentions them.
+        title_terms = set(terms(item.title))
+        titled = sum(w * match_weight(t, title_terms) for t, w in weights.items())
+        value = scored[0][0] * (1.0 - 0.1 * rank) + 0.3 * titled
         if best is None or value > best[0]:
             best = (value, rank)
     return strong[best[1]] if best is not None else strong[0]
@@ -457,8 +552,10 @@ def _compose(
     wants_decision = intent.kind in ("decision", "case") or (
         top_is_decision and intent.kind == "fact" and not _wants_detail(question)
     )
+    # An English question's words are matched in the minutes by their Danish glossary words.
+    asked = translate_terms(question) if intent.language == "en" else question
     if not (wants_decision and top.record.item.decisions):
-        chosen = _fact_sources(question, strong, idf, unseen)
+        chosen = _fact_sources(asked, strong, idf, unseen)
         strong.remove(chosen)
         strong.insert(0, chosen)
         top = chosen
@@ -489,7 +586,7 @@ def _compose(
         texts = [d.text for d in item.decisions] + [s.text for s in item.sections]
         preferred = [p.chunk.text for p in top.passages if p.chunk.section != TITLE_SECTION]
         sentences = best_sentences(
-            question, texts, config.fact_sentences, preferred, item.title, idf, unseen
+            asked, texts, config.fact_sentences, preferred, item.title, idf, unseen
         )
         section = _section_of(item, sentences[0]) if sentences else None
         if sentences:
