@@ -1450,6 +1450,9 @@ def _serve(
         engine: Engine | None = None
     else:
         engine, notice = _open(settings, embedder)
+        if engine is not None:
+            # Load the model now, so the first users are not the ones who wait for it.
+            engine.retriever.embedder.embed_query("opvarmning")
 
     index_files: IndexFiles | None = None
     reopen: Callable[[], Engine] | None = None
