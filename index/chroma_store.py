@@ -25,6 +25,9 @@ COLLECTION = "referat_chunks"
 WRITE_BATCH = 2000
 
 
+SEARCH_EF = 500
+
+
 class StoreUnavailable(Exception):
     """The vector store cannot be opened; the message says what to do."""
 
@@ -79,8 +82,14 @@ class ChromaVectorStore:
             collection = client.get_or_create_collection(
                 COLLECTION,
                 embedding_function=None,
-                configuration={"hnsw": {"space": "cosine"}},
+                configuration={"hnsw": {"space": "cosine", "ef_construction": 200}},
             )
+            # A wide search (ef 100 by default) so that near-equal scores come back the same
+            # every time: with the default, which of them made the top 60 varied between
+            # processes. Mutable, so older indexes get it too.
+            hnsw = (collection.configuration or {}).get("hnsw") or {}
+            if hnsw.get("ef_search") != SEARCH_EF:
+                collection.modify(configuration={"hnsw": {"ef_search": SEARCH_EF}})
         except StoreUnavailable:
             raise
         except Exception as error:

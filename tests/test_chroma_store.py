@@ -136,3 +136,10 @@ def chroma_server(tmp_path: Path) -> Iterator[str]:
 @pytest.mark.slow
 def test_chroma_server_answers_like_the_fake(tmp_path: Path, chroma_server: str) -> None:
     _same_as_memory(ChromaVectorStore.open(tmp_path / "unused", chroma_server))
+
+
+def test_the_store_searches_wide_enough_to_be_repeatable(tmp_path: Path) -> None:
+    from index.chroma_store import SEARCH_EF, ChromaVectorStore
+
+    store = ChromaVectorStore.open(tmp_path / "db", None)
+    assert store._collection.configuration["hnsw"]["ef_search"] == SEARCH_EF
