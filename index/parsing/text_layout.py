@@ -557,25 +557,26 @@ def _find_item_starts(lines: list[str], toc: _Toc | None) -> list[_ItemStart]:
         title = match.group("title")
         if title[:1].islower():
             continue
-        if not _in_sequence(starts, number, title) and not _labelled_below(lines, index, number):
+        if not _in_sequence(starts, number, title) and not _labelled_below(lines, index):
             continue  # a repeated number is kept only with its own "Sagsnr." line below
         if toc_numbers and number not in toc_numbers:
             continue  # "2024. Det ..." is a wrapped sentence, not item 2024
         listed = number in toc_numbers and (
             _same_start(toc_numbers[number], title) or _same_start(title, toc_numbers[number])
         )
-        if listed or _labelled_below(lines, index, number):
+        if listed or _labelled_below(lines, index):
             starts.append(_ItemStart(index, number, title))
     return starts
 
 
-def _labelled_below(lines: list[str], index: int, number: int) -> bool:
-    """A "Sagsnr." line within three lines, with no later "N. ..." line before it."""
+def _labelled_below(lines: list[str], index: int) -> bool:
+    """A "Sagsnr." line within three lines, with no "N. ..." line before it: that "Sagsnr."
+    belongs to the later heading, and this line is a wrapped sentence ("... 48 4. Budget")."""
     for following in _next_filled(lines, index + 1, 3):
         if _CASE_LABEL_LINE.match(lines[following]):
             return True
-        if re.match(rf"{number}\.\s", lines[following]):
-            return False  # a wrapped sentence above the real heading of the same number
+        if _NUMBERED_HEADING.match(lines[following]):
+            return False
     return False
 
 
