@@ -34,17 +34,14 @@ def open_store(settings: Settings) -> VectorStore:
     try:
         return ChromaVectorStore.open(settings.db_dir, settings.chroma_url)
     except StoreUnavailable as error:
-        if not settings.chroma_url and write_failure_cause(error, settings.db_dir).startswith(
-            "no space"
-        ):
+        cause = "" if settings.chroma_url else write_failure_cause(error, settings.db_dir)
+        if cause.startswith("no space"):
             raise VectorStoreUnreadable(
                 f"the disk holding {settings.db_dir} is full, and the embedded Chroma store "
                 "cannot even be opened for reading without some free space; free some space "
                 f"and try again ({error})"
             ) from error
-        if not settings.chroma_url and write_failure_cause(error, settings.db_dir).startswith(
-            "the folder is read-only"
-        ):
+        if cause.startswith("the folder is read-only"):
             raise VectorStoreUnreadable(
                 f"the index folder {settings.db_dir} is read-only, and the embedded Chroma store "
                 "cannot be opened without writing to it; make the folder writable again "

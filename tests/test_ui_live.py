@@ -125,6 +125,23 @@ def launched(demo: Any) -> Iterator[str]:
         demo.close()
 
 
+@contextlib.contextmanager
+def chat_page(url: str) -> Iterator[Any]:
+    """A headless Chromium page on the chat at ``url``, ready for a question."""
+    sync_api = _browser()
+    with sync_api.sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True
+        )
+        try:
+            page = browser.new_page(viewport={"width": 1366, "height": 768}, locale="da-DK")
+            page.goto(url)
+            page.wait_for_selector("#question textarea", timeout=60_000)
+            yield page
+        finally:
+            browser.close()
+
+
 def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
@@ -207,60 +224,49 @@ def _answered(sync_api: Any, page: Any, text: str) -> None:
 def test_in_the_browser_ask_read_the_sources_and_open_the_item(app_url: str) -> None:
     sync_api = _browser()
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    with sync_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True
-        )
-        try:
-            page = browser.new_page(viewport={"width": 1366, "height": 768}, locale="da-DK")
-            page.goto(app_url)
-            page.wait_for_selector("#question textarea", timeout=60_000)
-            assert "spørg referaterne" in page.inner_text("#brand")
-            page.screenshot(path=str(SCREENSHOTS / "01-start.png"), full_page=True)
+    with chat_page(app_url) as page:
+        assert "spørg referaterne" in page.inner_text("#brand")
+        page.screenshot(path=str(SCREENSHOTS / "01-start.png"), full_page=True)
 
-            page.fill("#question textarea", QUESTION)
-            page.keyboard.press("Enter")
-            page.wait_for_selector("#sources .ref-card", timeout=60_000)
-            _answered(sync_api, page, "[1]")
-            sync_api.expect(page.locator("#chat .bot").last).to_contain_text("Solgården")
-            sync_api.expect(page.locator("#trail")).to_contain_text("Sagens forløb")
-            card = page.locator("#sources .ref-card").first
-            sync_api.expect(card).to_contain_text("Udvidelse af plejecentret Solgården")
-            sync_api.expect(card).to_contain_text("Sag 24/1")
-            time.sleep(0.5)
-            page.screenshot(path=str(SCREENSHOTS / "02-answer.png"), full_page=True)
+        page.fill("#question textarea", QUESTION)
+        page.keyboard.press("Enter")
+        page.wait_for_selector("#sources .ref-card", timeout=60_000)
+        _answered(sync_api, page, "[1]")
+        sync_api.expect(page.locator("#chat .bot").last).to_contain_text("Solgården")
+        sync_api.expect(page.locator("#trail")).to_contain_text("Sagens forløb")
+        card = page.locator("#sources .ref-card").first
+        sync_api.expect(card).to_contain_text("Udvidelse af plejecentret Solgården")
+        sync_api.expect(card).to_contain_text("Sag 24/1")
+        time.sleep(0.5)
+        page.screenshot(path=str(SCREENSHOTS / "02-answer.png"), full_page=True)
 
-            card.click()
-            page.wait_for_selector("#item-panel .item-view mark", timeout=30_000)
-            panel = page.locator("#item-panel")
-            sync_api.expect(panel).to_contain_text("Sagsfremstilling")
-            sync_api.expect(panel).to_contain_text("Beslutning")
-            marked_text = page.inner_text("#item-panel .item-block.is-decision mark")
-            assert marked_text in (RECOMMENDATION, DECISION)
-            assert page.is_visible("#chat")  # the chat stays where it was
-            time.sleep(0.5)
-            page.screenshot(path=str(SCREENSHOTS / "03-item.png"), full_page=True)
+        card.click()
+        page.wait_for_selector("#item-panel .item-view mark", timeout=30_000)
+        panel = page.locator("#item-panel")
+        sync_api.expect(panel).to_contain_text("Sagsfremstilling")
+        sync_api.expect(panel).to_contain_text("Beslutning")
+        marked_text = page.inner_text("#item-panel .item-block.is-decision mark")
+        assert marked_text in (RECOMMENDATION, DECISION)
+        assert page.is_visible("#chat")  # the chat stays where it was
+        time.sleep(0.5)
+        page.screenshot(path=str(SCREENSHOTS / "03-item.png"), full_page=True)
 
-            page.click("#back")
-            page.wait_for_selector("#sources .ref-card", state="visible", timeout=10_000)
+        page.click("#back")
+        page.wait_for_selector("#sources .ref-card", state="visible", timeout=10_000)
 
-            page.fill("#question textarea", "og hvor meget koster den?")
-            page.keyboard.press("Enter")
-            _answered(sync_api, page, "18,5 mio")
+        page.fill("#question textarea", "og hvor meget koster den?")
+        page.keyboard.press("Enter")
+        _answered(sync_api, page, "18,5 mio")
 
-            page.click("#filters button")
-            page.fill("#date-from textarea, #date-from input", "31-31-2024")
-            page.fill("#question textarea", QUESTION)
-            page.keyboard.press("Enter")
-            _answered(sync_api, page, "ÅÅÅÅ-MM-DD")
-            page.click("#about button")
-            sync_api.expect(page.locator("#about")).to_contain_text("Dagsordenspunkter")
-            time.sleep(0.5)
-            page.screenshot(
-                path=str(SCREENSHOTS / "04-follow-up-filters-about.png"), full_page=True
-            )
-        finally:
-            browser.close()
+        page.click("#filters button")
+        page.fill("#date-from textarea, #date-from input", "31-31-2024")
+        page.fill("#question textarea", QUESTION)
+        page.keyboard.press("Enter")
+        _answered(sync_api, page, "ÅÅÅÅ-MM-DD")
+        page.click("#about button")
+        sync_api.expect(page.locator("#about")).to_contain_text("Dagsordenspunkter")
+        time.sleep(0.5)
+        page.screenshot(path=str(SCREENSHOTS / "04-follow-up-filters-about.png"), full_page=True)
 
 
 def test_upload_in_the_browser_then_ask_about_it(app_url: str, tmp_path: Path) -> None:
@@ -284,26 +290,17 @@ def test_upload_in_the_browser_then_ask_about_it(app_url: str, tmp_path: Path) -
         ),
         encoding="utf-8",
     )
-    with sync_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True
+    with chat_page(app_url) as page:
+        page.click("#upload button")
+        page.set_input_files("#upload input[type=file]", str(new_minutes))
+        sync_api.expect(page.locator("#upload-report")).to_contain_text(
+            "1 fil lagt i arkivet", timeout=60_000
         )
-        try:
-            page = browser.new_page(viewport={"width": 1366, "height": 768}, locale="da-DK")
-            page.goto(app_url)
-            page.wait_for_selector("#question textarea", timeout=60_000)
-            page.click("#upload button")
-            page.set_input_files("#upload input[type=file]", str(new_minutes))
-            sync_api.expect(page.locator("#upload-report")).to_contain_text(
-                "1 fil lagt i arkivet", timeout=60_000
-            )
-            time.sleep(0.5)
-            page.screenshot(path=str(SCREENSHOTS / "05-upload.png"), full_page=True)
-            page.fill("#question textarea", "Hvad blev der besluttet om Vestby Skole?")
-            page.keyboard.press("Enter")
-            _answered(sync_api, page, "Udvalget godkendte byggeriet af Vestby Skole.")
-        finally:
-            browser.close()
+        time.sleep(0.5)
+        page.screenshot(path=str(SCREENSHOTS / "05-upload.png"), full_page=True)
+        page.fill("#question textarea", "Hvad blev der besluttet om Vestby Skole?")
+        page.keyboard.press("Enter")
+        _answered(sync_api, page, "Udvalget godkendte byggeriet af Vestby Skole.")
 
 
 @pytest.fixture(scope="module")
@@ -529,30 +526,21 @@ def test_in_the_browser_a_closed_items_secret_words_never_show(demo_url: str) ->
         if line.startswith("HEMMELIGT-")
     ]
     assert "hemmeligt-h6tr" in markers
-    with sync_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True
-        )
-        try:
-            page = browser.new_page(viewport={"width": 1366, "height": 768}, locale="da-DK")
-            page.goto(demo_url)
-            page.wait_for_selector("#question textarea", timeout=60_000)
-            page.evaluate(WATCH_JS, ["hemmeligt", *markers, *CLOSED_WORDS])
-            page.fill("#question textarea", CLOSED_ASK)
-            page.keyboard.press("Enter")
-            sync_api.expect(page.locator("#chat .user").last).to_contain_text("HEMMELIGT-H6TR")
-            _answered(sync_api, page, "Havnevej 14")
-            cards = page.locator("#sources .ref-card", has_text="Havnevej 14")
-            for n in range(cards.count()):  # cited: shown as closed, and so is the item view
-                assert "is-closed" in (cards.nth(n).get_attribute("class") or "").split()
-                sync_api.expect(cards.nth(n)).to_contain_text("lukket punkt")
-            if cards.count():
-                cards.first.click()
-                sync_api.expect(page.locator("#item-panel")).to_contain_text("lukket punkt")
-                sync_api.expect(page.locator("#item-panel")).to_contain_text("Havnevej 14")
-            time.sleep(0.5)  # let a late render reach the watcher
-            SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-            page.screenshot(path=str(SCREENSHOTS / "06-closed-item.png"), full_page=True)
-            assert page.evaluate("window.__leaks") == []
-        finally:
-            browser.close()
+    with chat_page(demo_url) as page:
+        page.evaluate(WATCH_JS, ["hemmeligt", *markers, *CLOSED_WORDS])
+        page.fill("#question textarea", CLOSED_ASK)
+        page.keyboard.press("Enter")
+        sync_api.expect(page.locator("#chat .user").last).to_contain_text("HEMMELIGT-H6TR")
+        _answered(sync_api, page, "Havnevej 14")
+        cards = page.locator("#sources .ref-card", has_text="Havnevej 14")
+        for n in range(cards.count()):  # cited: shown as closed, and so is the item view
+            assert "is-closed" in (cards.nth(n).get_attribute("class") or "").split()
+            sync_api.expect(cards.nth(n)).to_contain_text("lukket punkt")
+        if cards.count():
+            cards.first.click()
+            sync_api.expect(page.locator("#item-panel")).to_contain_text("lukket punkt")
+            sync_api.expect(page.locator("#item-panel")).to_contain_text("Havnevej 14")
+        time.sleep(0.5)  # let a late render reach the watcher
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(SCREENSHOTS / "06-closed-item.png"), full_page=True)
+        assert page.evaluate("window.__leaks") == []
