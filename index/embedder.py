@@ -15,7 +15,7 @@ import numpy as np
 import numpy.typing as npt
 
 from index.e5_offline import PASSAGE_PREFIX, QUERY_PREFIX, ensure_model
-from index.settings import DEFAULT_EMBED_MODEL, Settings
+from index.settings import DEFAULT_EMBED_MODEL, PRECISIONS, Settings
 
 Vectors = npt.NDArray[np.float32]
 
@@ -146,7 +146,6 @@ class SentenceTransformerEmbedder:
 
 
 HASH_EMBEDDER = "hash"
-PRECISIONS = ("auto", "fp32", "bf16")
 
 
 def native_bf16() -> bool:

@@ -12,6 +12,11 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 DEFAULT_EMBED_MODEL = "multilingual-e5-small"
+PRECISIONS = ("auto", "fp32", "bf16")
+
+
+class SettingsError(ValueError):
+    """A setting has a value referat cannot use; the message names it and the choices."""
 
 
 def default_data_dir(env: Mapping[str, str]) -> Path:
@@ -50,11 +55,16 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         Path(env["REFERAT_DATA_DIR"]) if env.get("REFERAT_DATA_DIR") else default_data_dir(env)
     )
     db_dir = Path(env["REFERAT_DB"]) if env.get("REFERAT_DB") else data_dir / "db"
+    precision = env.get("REFERAT_EMBED_PRECISION") or "auto"
+    if precision not in PRECISIONS:
+        raise SettingsError(
+            f"REFERAT_EMBED_PRECISION={precision!r} is not one of {', '.join(PRECISIONS)}"
+        )
     return Settings(
         data_dir=data_dir,
         db_dir=db_dir,
         embed_model=env.get("REFERAT_EMBED_MODEL") or DEFAULT_EMBED_MODEL,
-        embed_precision=env.get("REFERAT_EMBED_PRECISION") or "auto",
+        embed_precision=precision,
         chroma_url=env.get("REFERAT_CHROMA_URL") or None,
         llm_url=env.get("REFERAT_LLM_URL") or None,
         llm_model=env.get("REFERAT_LLM_MODEL") or None,

@@ -16,16 +16,20 @@ from typing import Any
 import click
 
 from index.models import Meeting, Skipped
-from index.settings import Settings, load_settings
-
-
-def _settings(db: str | None = None, embed_model: str | None = None) -> Settings:
-    return load_settings().with_overrides(db_dir=db, embed_model=embed_model)
+from index.settings import Settings, SettingsError, load_settings
 
 
 def _fail(message: str, code: int = 1) -> None:
     click.echo(f"Error: {message}", err=True)
     sys.exit(code)
+
+
+def _settings(db: str | None = None, embed_model: str | None = None) -> Settings:
+    try:
+        return load_settings().with_overrides(db_dir=db, embed_model=embed_model)
+    except SettingsError as error:
+        _fail(str(error))
+        raise  # not reached: _fail exits
 
 
 db_option = click.option(
