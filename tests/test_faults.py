@@ -459,7 +459,8 @@ def test_referat_index_beside_a_running_referat_serve(tmp_path: Path) -> None:
     pytest.importorskip("gradio_client")
     from gradio_client import Client
 
-    from tests.test_load import referat_env, served
+    from tests.servers import served
+    from tests.test_load import referat_env
 
     env = referat_env(tmp_path / "data")
     db = tmp_path / "db"

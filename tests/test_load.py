@@ -17,17 +17,16 @@ import sys
 import tempfile
 import threading
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from tests.servers import REFERAT, served
+
 REPO = Path(__file__).resolve().parents[1]
 DEMO = REPO / "demo" / "fjordby"
-REFERAT = Path(sys.executable).with_name("referat")
 USERS = 16
 ROUNDS = 4  # questions per user
 # Questions the demo minutes answer with citations (with the hash embedder, too).
@@ -47,14 +46,6 @@ QUESTIONS = (
 )
 
 
-def free_port() -> int:
-    import socket
-
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 def referat_env(data_dir: Path, model: str = "hash") -> dict[str, str]:
     env = {
         **os.environ,
@@ -65,48 +56,6 @@ def referat_env(data_dir: Path, model: str = "hash") -> dict[str, str]:
     for name in ("REFERAT_DB", "REFERAT_CHROMA_URL", "REFERAT_AUTH", "REFERAT_LLM_URL"):
         env.pop(name, None)
     return env
-
-
-def wait_for(url: str, process: subprocess.Popen[bytes], seconds: float = 180) -> None:
-    import urllib.error
-    import urllib.request
-
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            output = process.stdout.read().decode(errors="replace") if process.stdout else ""
-            raise RuntimeError(
-                f"`referat serve` exited with {process.returncode}:\n{output[-3000:]}"
-            )
-        try:
-            with urllib.request.urlopen(url, timeout=2):
-                return
-        except (urllib.error.URLError, OSError):
-            time.sleep(0.5)
-    raise RuntimeError(f"`referat serve` did not answer on {url} within {seconds:.0f} s")
-
-
-@contextmanager
-def served(db: Path, env: dict[str, str], *extra: str) -> Iterator[str]:
-    """`referat serve --db DB` in a subprocess on a free loopback port; yields its URL."""
-    port = free_port()
-    process = subprocess.Popen(
-        [str(REFERAT), "serve", "--db", str(db), "--port", str(port), *extra],
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-    )
-    try:
-        url = f"http://127.0.0.1:{port}/"
-        wait_for(url, process)
-        yield url
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=10)
 
 
 @dataclass

@@ -9,12 +9,9 @@ from __future__ import annotations
 
 import contextlib
 import os
-import socket
 import subprocess
 import sys
 import time
-import urllib.error
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -26,11 +23,11 @@ from index.hash_embedder import HashEmbedder
 from index.lexical import LexicalIndex
 from index.open import LexicalRebuilder, lexical_dir
 from index.pipeline import Indexer
-from index.settings import Settings
 from index.store import MemoryVectorStore
 from rag.answer import AnswerConfig
 from rag.engine import Engine
 from tests.minutes_factory import FakeItem, FakeMeeting, render
+from tests.servers import REFERAT, free_port, served
 
 pytestmark = pytest.mark.slow
 
@@ -140,12 +137,6 @@ def chat_page(url: str) -> Iterator[Any]:
             yield page
         finally:
             browser.close()
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 @pytest.fixture(scope="module")
@@ -397,36 +388,9 @@ def test_mcp_tools_search_fetch_and_trail(mcp_server: tuple[str, str]) -> None:
 
 
 # -- `referat serve` in a subprocess -----------------------------------------------------------
-def _hash_embedder_wired() -> bool:
-    from index.embedder import load_embedder
-
-    try:
-        embedder = load_embedder(Settings(Path("/nonexistent"), Path("/nonexistent/db"), "hash"))
-    except Exception:
-        return False
-    return isinstance(embedder, HashEmbedder)
-
-
-def _wait_for(url: str, process: subprocess.Popen[bytes], seconds: float = 120) -> None:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            output = process.stdout.read().decode(errors="replace") if process.stdout else ""
-            pytest.fail(f"`referat serve` exited with {process.returncode}:\n{output[-3000:]}")
-        try:
-            with urllib.request.urlopen(url, timeout=2):
-                return
-        except (urllib.error.URLError, OSError):
-            time.sleep(0.5)
-    pytest.fail(f"`referat serve` did not answer on {url} within {seconds:.0f} s")
-
-
 def test_referat_serve_with_a_login(minutes: Path, tmp_path: Path) -> None:
     """The real command: index with the hashing embedder, serve with REFERAT_AUTH, ask."""
-    if not _hash_embedder_wired():
-        pytest.skip("`--embed-model hash` is not wired into index.embedder.load_embedder yet")
-    referat = Path(sys.executable).with_name("referat")
-    if not referat.exists():
+    if not REFERAT.exists():
         pytest.skip(f"the referat command is not installed beside {sys.executable}")
     from gradio_client import Client
 
@@ -439,24 +403,14 @@ def test_referat_serve_with_a_login(minutes: Path, tmp_path: Path) -> None:
     env.pop("REFERAT_DB", None)
     db = tmp_path / "db"
     indexed = subprocess.run(
-        [str(referat), "index", "--db", str(db), "--embed-model", "hash", str(minutes)],
+        [str(REFERAT), "index", "--db", str(db), "--embed-model", "hash", str(minutes)],
         env=env,
         capture_output=True,
         timeout=300,
         check=False,
     )
     assert indexed.returncode == 0, indexed.stderr.decode(errors="replace")
-    port = free_port()
-    command = [str(referat), "serve", "--db", str(db), "--embed-model", "hash"]
-    process = subprocess.Popen(
-        [*command, "--port", str(port)],
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-    )
-    try:
-        url = f"http://127.0.0.1:{port}/"
-        _wait_for(url, process)
+    with served(db, env, "--embed-model", "hash") as url:
         with pytest.raises(Exception):  # noqa: B017 - no login, no answers
             Client(url, verbose=False).predict(QUESTION, api_name="/ask")
         client = Client(url, auth=("kommune", "hemmelig"), verbose=False)
@@ -467,13 +421,6 @@ def test_referat_serve_with_a_login(minutes: Path, tmp_path: Path) -> None:
         named = result["citations"] or result["suggestions"]
         assert named and "Solgården" in named[0]["title"]
         assert SECRET not in str(result)
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=10)
 
 
 # -- the demo minutes: a closed item asked about by its own secret words ----------------------
