@@ -309,21 +309,6 @@ class Catalog:
             "JOIN meetings m ON m.meeting_id=i.meeting_id ORDER BY c.chunk_id"
         ).fetchall()
 
-    def chunk_ids_matching(
-        self,
-        bodies: Sequence[str] = (),
-        municipality: str | None = None,
-        date_from: str | None = None,
-        date_to: str | None = None,
-        case_number: str | None = None,
-    ) -> set[str]:
-        where, args = _where_clause(bodies, municipality, date_from, date_to, case_number)
-        sql = (
-            "SELECT c.chunk_id FROM chunks c JOIN items i ON i.item_id=c.item_id "
-            f"JOIN meetings m ON m.meeting_id=i.meeting_id {where}"
-        )
-        return {r[0] for r in self._db.execute(sql, args)}
-
     def chunks(self, chunk_ids: Sequence[str]) -> dict[str, Chunk]:
         if not chunk_ids:
             return {}
