@@ -181,11 +181,10 @@ _NUMBER = re.compile(r"\d")
 _COMPANY = re.compile(r"\b(?:ApS|A/S|I/S|P/S|K/S)\b|&")
 _ADDRESS = re.compile(r"\b[A-ZÆØÅ][a-zæøå]{3,}\s+\d+[A-Za-z]?\b(?!\s*(?:kr|mio|pct|%|\.))")
 # A full date ("1. august 2026", "12-03-2024") says more than a bare year or month.
+_MONTH_NAME = "(?:" + "|".join(MONTH_NAMES) + ")"
 _FULL_DATE = re.compile(
-    r"\b\d{1,2}\.\s*(?:januar|februar|marts|april|maj|juni|juli|august|september|oktober|"
-    r"november|december)|\b\d{1,2}[-./]\d{1,2}[-./]\d{2,4}\b|"
-    r"\b(?:januar|februar|marts|april|maj|juni|juli|august|september|oktober|november|"
-    r"december)\s+20\d\d\b",
+    rf"\b\d{{1,2}}\.\s*{_MONTH_NAME}|\b\d{{1,2}}[-./]\d{{1,2}}[-./]\d{{2,4}}\b|"
+    rf"\b{_MONTH_NAME}\s+20\d\d\b",
     re.I,
 )
 _MUNICIPALITY = re.compile(r"\b[A-ZÆØÅ][\wæøå-]+\s+Kommune\b")
