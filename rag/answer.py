@@ -14,11 +14,11 @@ from datetime import date
 from index.catalog import Catalog, ItemRecord
 from index.chunking import TITLE_SECTION
 from index.danish import fold, terms
-from index.models import AgendaItem, Decision
+from index.models import AgendaItem, Decision, Section
 from index.parsing.common import DANISH_MONTHS
 from index.store import SearchFilter
 from rag.evidence import content_terms, match_weight
-from rag.outcome import follows_recommendation, outcome_of, vote_of
+from rag.outcome import approves_the_proposal, follows_recommendation, outcome_of, vote_of
 from rag.query import QueryIntent, translate_terms
 from rag.retriever import ItemHit, Retrieval, Retriever
 
@@ -436,6 +436,49 @@ def _recommendation_followed(
     return None
 
 
+def recommendation_chain(
+    catalog: Catalog,
+    record: ItemRecord,
+    decision: Decision,
+    trail: Sequence[TrailStep],
+    hops: int = 3,
+) -> list[tuple[ItemRecord, Decision]]:
+    """The decisions a decision approves, one body back at a time: Byrådet "godkendte
+    Økonomiudvalgets indstilling", which "anbefaler, at Klima-, Teknik- og Miljøudvalgets
+    indstilling godkendes", which says what was decided. At most ``hops`` steps."""
+    chain: list[tuple[ItemRecord, Decision]] = []
+    current, said = record, decision
+    for _ in range(hops):
+        followed = _recommendation_followed(catalog, current, said, trail)
+        if followed is None:
+            break
+        current, said = followed
+        chain.append(followed)
+    return chain
+
+
+def recommendation_section(item: AgendaItem) -> Section | None:
+    """The item's Indstilling: what the administration (or a committee) put to the meeting."""
+    return next((s for s in item.sections if fold(s.name).startswith("indstilling")), None)
+
+
+def final_step(catalog: Catalog, record: ItemRecord, trail: Sequence[TrailStep]) -> ItemRecord:
+    """The latest item of the same matter that has a decision: a case that went from a
+    committee to Økonomiudvalget and Byrådet was decided by the last of them, and an earlier
+    "sendt tilbage" is not the outcome. The same case number with a title about something
+    else (a yearly series under one number) does not count."""
+    own = set(terms(record.title))
+    for step in reversed(trail):
+        if step.closed or step.decision is None or step.meeting_date <= record.meeting_date:
+            continue
+        words = set(terms(step.title))
+        if own and len(own & words) / len(own | words) >= 0.5:
+            later = catalog.item(step.item_id)
+            if later is not None and later.item.decisions:
+                return later
+    return record
+
+
 def _quote(text: str) -> str:
     return "\n".join(f"> {line}" if line.strip() else ">" for line in text.strip().splitlines())
 
@@ -559,26 +602,21 @@ def _compose(
         strong.insert(0, chosen)
         top = chosen
     trail = trail_for(catalog, top.record)
-    item = top.record.item
+    record = top.record
+    if wants_decision and record.item.decisions and not _names_a_time_or_body(retrieval):
+        record = final_step(catalog, record, trail)
+    item = record.item
     if wants_decision and item.decisions:
+        shown: set[str] = set()
         for decision in item.decisions:
-            citations.append(_citation(top.record, decision.text, "Beslutning", decision))
-            n = len(citations)
-            who = decision.body or top.record.body
-            when = danish_date(decision.date or top.record.meeting_date)
+            citations.append(_citation(record, decision.text, "Beslutning", decision))
+            who = decision.body or record.body
+            when = danish_date(decision.date or record.meeting_date)
             parts.append(
-                f"{who} besluttede den {when} (punkt {item.number}: {item.title}) [{n}]:\n"
-                f"{_quote(decision.text)}"
+                f"{who} besluttede den {when} (punkt {item.number}: {item.title}) "
+                f"[{len(citations)}]:\n{_quote(decision.text)}"
             )
-            followed = _recommendation_followed(catalog, top.record, decision, trail)
-            if followed:
-                previous, earlier = followed
-                citations.append(_citation(previous, earlier.text, "Beslutning", earlier))
-                parts.append(
-                    f"Det godkendte forslag er {previous.body}s fra den "
-                    f"{danish_date(previous.meeting_date)} [{len(citations)}]:\n"
-                    + _quote(earlier.text)
-                )
+            _what_was_approved(catalog, record, decision, trail, citations, parts, shown)
     else:
         # The whole item, not only the passages retrieval ranked: the sentence that holds the
         # answer is often beside the one that matched the question best.
@@ -596,11 +634,12 @@ def _compose(
                 f"(punkt {item.number}: {item.title}) [1]:\n{_quote(quote)}"
             )
         if item.decisions and intent.kind != "decision":
-            decision = own_decision(top.record)
-            citations.append(_citation(top.record, decision.text, "Beslutning", decision))
+            decision = own_decision(record)
+            citations.append(_citation(record, decision.text, "Beslutning", decision))
             parts.append(f"Beslutning [{len(citations)}]:\n{_quote(decision.text)}")
+            _what_was_approved(catalog, record, decision, trail, citations, parts, set())
     see_also = []
-    for hit in strong[1 : config.citations]:
+    for hit in [h for h in strong if h.record.item_id != record.item_id][: config.citations - 1]:
         passage = hit.passages[0].chunk
         citations.append(
             _citation(hit.record, None if hit.record.item.closed else passage.text, passage.section)
@@ -609,6 +648,48 @@ def _compose(
     if see_also:
         parts.append("Se også: " + "; ".join(see_also))
     return Answer(question, "\n\n".join(parts), True, tuple(citations), trail, kind=intent.kind)
+
+
+def _what_was_approved(
+    catalog: Catalog,
+    record: ItemRecord,
+    decision: Decision,
+    trail: Sequence[TrailStep],
+    citations: list[Citation],
+    parts: list[str],
+    shown: set[str],
+) -> None:
+    """After a decision that only approves a recommendation ("Byrådet godkendte
+    Økonomiudvalgets indstilling", "Godkendt."), quote what it approved: the earlier bodies'
+    decisions it follows, and the Indstilling the last of them approved. Each quote once
+    (``shown`` holds the item ids whose Indstilling is already quoted)."""
+    approved: tuple[ItemRecord, Decision] = (record, decision)
+    for previous, earlier in recommendation_chain(catalog, record, decision, trail):
+        if any(c.quote == earlier.text for c in citations):
+            break
+        citations.append(_citation(previous, earlier.text, "Beslutning", earlier))
+        parts.append(
+            f"Det godkendte forslag er {previous.body}s fra den "
+            f"{danish_date(previous.meeting_date)} [{len(citations)}]:\n" + _quote(earlier.text)
+        )
+        approved = (previous, earlier)
+    source, last = approved
+    proposal = recommendation_section(source.item)
+    if proposal is None or shown or not approves_the_proposal(last.text):
+        return
+    shown.add(source.item_id)
+    citations.append(_citation(source, proposal.text, proposal.name))
+    parts.append(
+        f"Indstillingen, som blev godkendt ({source.body}, {danish_date(source.meeting_date)}, "
+        f"punkt {source.number}) [{len(citations)}]:\n{_quote(proposal.text)}"
+    )
+
+
+def _names_a_time_or_body(retrieval: Retrieval) -> bool:
+    """Whether the question (or the user) asked about one meeting's decision rather than the
+    matter's outcome: a date, a body or "sidste møde"."""
+    wanted = retrieval.search_filter
+    return bool(wanted.bodies or wanted.date_from or wanted.date_to)
 
 
 def own_decision(record: ItemRecord) -> Decision:

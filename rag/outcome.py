@@ -115,8 +115,22 @@ _FOLLOWS_RECOMMENDATION = re.compile(
     r"(?:\s+(?:af|fra)\s+(?P<body>[\wÆØÅæøå\- ]+?udvalg(?:et)?))?",
     re.I,
 )
+# A committee's name is a run of capitalised words, with hyphens, commas and "og", ending in
+# "udvalget" ("Klima-, Teknik- og Miljøudvalget"). Matched case-sensitively, so that "Byrådet,
+# at" before it is not taken for part of the name.
+_COMMITTEE = r"(?P<body>(?:[A-ZÆØÅ][\wæøå]*-?,?\s+(?:og\s+)?)*[A-ZÆØÅ][\wæøå-]*udvalget)"
+# "Byrådet godkendte Økonomiudvalgets indstilling", "at godkende Klima-, Teknik- og
+# Miljøudvalgets indstilling".
 _APPROVES_BODY = re.compile(
-    r"\b(?:godkend\w*|tiltræd\w*|følge\w*)\s+(?P<body>[\wÆØÅæøå\- ]+?udvalget)s\s+indstilling",
+    r"\b(?:[Gg]odkend\w*|[Tt]iltræd\w*|[Ff]ølge\w*)\s+" + _COMMITTEE + r"s\s+indstilling"
+)
+# "... at Sundheds- og Omsorgsudvalgets indstilling godkendes".
+_BODY_RECOMMENDATION = re.compile(
+    _COMMITTEE + r"s\s+indstilling\s+(?:godkendes|tiltrædes|følges|anbefales)"
+)
+# "at indstillingens punkt 1, 2 og 3 godkendes": the recommendation as it came to this meeting.
+_POINTS_OF_RECOMMENDATION = re.compile(
+    r"\b(?:indstillingens\s+|indstillings)(?:punkt\w*|pkt\.?|nr\.?)?[\s\d,\-–.og]*\s(?:godkendes|anbefales|tiltrædes)",
     re.I,
 )
 
@@ -124,8 +138,57 @@ _APPROVES_BODY = re.compile(
 def follows_recommendation(decision_text: str) -> str | None:
     """When a decision just approves an earlier recommendation, the body that made it
     ("" when the text does not name one); None when the decision stands on its own."""
-    match = _APPROVES_BODY.search(decision_text) or _FOLLOWS_RECOMMENDATION.search(decision_text)
+    # Some minutes write the committee in lower case ("godkendte økonomiudvalgets indstilling").
+    text = re.sub(
+        r"\b(\w+udvalgets\s+indstilling)",
+        lambda m: m.group(1)[:1].upper() + m.group(1)[1:],
+        decision_text,
+    )
+    match = (
+        _APPROVES_BODY.search(text)
+        or _BODY_RECOMMENDATION.search(text)
+        or _FOLLOWS_RECOMMENDATION.search(text)
+    )
     if not match:
-        return None
+        return "" if _POINTS_OF_RECOMMENDATION.search(text) else None
     body = match.group("body")
     return body.strip() if body else ""
+
+
+# Lines that say who was there, not what was decided.
+_ATTENDANCE = re.compile(
+    r"^\s*(?:afbud|fraværende|fravær|mødt|til stede)\b.*$|^.*\bdeltog som stedfortræder\b.*$",
+    re.I | re.M,
+)
+# "1.-2. ", "1-4 ", "3) ", "Ad punkt 2:": which points of the recommendation a line is about.
+_POINT_NUMBERS = re.compile(
+    r"^\s*(?:ad\s+)?(?:punkt\s+|pkt\.?\s*)?\d+(?:\s*[a-z]\b)?"
+    r"(?:\s*[.)\-–]+\s*\d+(?:\s*[a-z]\b)?)*\s*[.):]?"
+    # "1. a og b anbefales": the lettered sub-points.
+    r"(?:\s*[a-z](?:\s*(?:,|og|-)\s*[a-z])*\b\.?)?\s*",
+    re.I,
+)
+_BARE_APPROVAL = re.compile(
+    r"^(?:(?:godkendt|godkendes|anbefales|anbefalet|tiltrådt|tiltrædes|vedtaget|indstilles)"
+    r"(?:\s+som\s+indstillet)?"
+    r"|indstillingen\s+(?:blev\s+)?(?:godkendt|godkendes|tiltrådt|fulgt|anbefales))[.!]?$",
+    re.I,
+)
+_ADMINISTRATION_RECOMMENDATION = re.compile(
+    r"\badministrationens\s+indstilling|\bindstillingspunkt|\bindstillingens\s+punkt", re.I
+)
+
+
+def approves_the_proposal(decision_text: str) -> bool:
+    """Whether the decision approves (points of) the item's own recommendation without saying
+    what it was: "Godkendt.", "1.-2. Anbefales.", "Byrådet godkendte administrationens
+    indstilling" (with or without changes). What was approved is then in the item's
+    Indstilling, which an answer shows beside the decision."""
+    if _ADMINISTRATION_RECOMMENDATION.search(decision_text):
+        return True
+    text = _ATTENDANCE.sub("", decision_text)
+    for line in text.splitlines():
+        core = _POINT_NUMBERS.sub("", line.strip()).strip()
+        if core and _BARE_APPROVAL.match(core):
+            return True
+    return False

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from rag.outcome import follows_recommendation, outcome_of, vote_of
+from rag.outcome import approves_the_proposal, follows_recommendation, outcome_of, vote_of
 
 
 @pytest.mark.parametrize(
@@ -45,3 +45,48 @@ def test_vote_counts_and_parties() -> None:
 )
 def test_following_a_recommendation(text: str, body: str | None) -> None:
     assert follows_recommendation(text) == body
+
+
+@pytest.mark.parametrize(
+    ("text", "body"),
+    [
+        (
+            "Økonomiudvalget anbefaler overfor Byrådet, at Klima-, Teknik- og Miljøudvalgets "
+            "indstilling godkendes.",
+            "Klima-, Teknik- og Miljøudvalget",
+        ),
+        (
+            "Økonomiudvalget anbefaler overfor Byrådet at godkende Sundheds- og "
+            "Omsorgsudvalgets indstilling",
+            "Sundheds- og Omsorgsudvalget",
+        ),
+        ("Byrådet godkendte økonomiudvalgets indstilling.", "Økonomiudvalget"),
+        ("Økonomiudvalget anbefaler, at indstillingens punkt 1, 2 og 3 godkendes.", ""),
+        ("Økonomiudvalget anbefaler, at indstillingspunkt 1-5 godkendes med bemærkning.", ""),
+        ("Orienteringen blev taget til efterretning.", None),
+    ],
+)
+def test_a_committee_named_with_commas_is_followed(text: str, body: str | None) -> None:
+    assert follows_recommendation(text) == body
+
+
+@pytest.mark.parametrize(
+    ("text", "approves"),
+    [
+        ("Godkendt.", True),
+        ("Anbefales.\n\nAfbud: Claus Dyremose", True),
+        ("1.-2. Godkendt.", True),
+        ("1. a og b anbefales.", True),
+        ("Dorthe Bøgh Madsen deltog som stedfortræder.\n\nGodkendt.", True),
+        ("2. Godkendt\n\n(Ø) stemmer imod.\n\n4. godkendt med bemærkning om, at ...", True),
+        ("Byrådet godkendte administrationens indstilling.", True),
+        ("Økonomiudvalget anbefaler, at indstillingspunkt 1-5 godkendes.", True),
+        # These say what they decide, or approve another body's words, not the Indstilling.
+        ("1 a. Ikke godkendt", False),
+        ("Orienteringen blev taget til efterretning.", False),
+        ("Byrådet godkendte Økonomiudvalgets indstilling.", False),
+        ("Godkendt med 24 pladser i stedet for 20.", False),
+    ],
+)
+def test_approving_the_items_own_recommendation(text: str, approves: bool) -> None:
+    assert approves_the_proposal(text) is approves
