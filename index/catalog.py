@@ -110,6 +110,20 @@ class ItemRecord:
 
 
 @dataclass(frozen=True)
+class MeetingRecord:
+    """A meeting as stored, without its items: when, where and who."""
+
+    meeting_id: str
+    source: str
+    body: str
+    meeting_date: str
+    municipality: str | None
+    start_time: str | None
+    location: str | None
+    participants: tuple[str, ...]
+
+
+@dataclass(frozen=True)
 class CatalogStats:
     files: int
     meetings: int
@@ -405,6 +419,21 @@ class Catalog:
             where += " AND i.title LIKE ?"
             args.append(f"%{title_like}%")
         return self._item_records(where, args)
+
+    def meetings_where(
+        self, bodies: Sequence[str] = (), date_from: str | None = None, date_to: str | None = None
+    ) -> list[MeetingRecord]:
+        """Meetings of the given bodies within the dates (inclusive), in date order."""
+        where, args = _where_clause(bodies, None, date_from, date_to, None)
+        rows = self._db.execute(
+            "SELECT m.meeting_id, m.source, m.body, m.meeting_date, m.municipality, m.start_time,"
+            f" m.location, m.participants FROM meetings m {where}"
+            " ORDER BY m.meeting_date, m.body",
+            args,
+        ).fetchall()
+        return [
+            MeetingRecord(*row[:7], participants=tuple(json.loads(row[7] or "[]"))) for row in rows
+        ]
 
     def bodies(self) -> list[str]:
         return [r[0] for r in self._db.execute("SELECT DISTINCT body FROM meetings ORDER BY body")]

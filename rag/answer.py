@@ -721,9 +721,12 @@ def answer_question(
     k: int = 5,
     config: AnswerConfig | None = None,
 ) -> Answer:
-    from rag.archive import answer_about_archive
+    from rag.archive import answer_about_archive, answer_about_meeting
 
     intent: QueryIntent = retriever.intent(question)
+    meeting_answer = answer_about_meeting(retriever, question, intent, search_filter)
+    if meeting_answer is not None:
+        return meeting_answer
     if intent.kind in ("count", "list"):
         archive_answer = answer_about_archive(retriever, question, intent, search_filter)
         if archive_answer is not None:

@@ -7,11 +7,11 @@ from __future__ import annotations
 import re
 from dataclasses import replace
 
-from index.catalog import ItemRecord
+from index.catalog import ItemRecord, MeetingRecord
 from index.danish import fold
 from index.store import SearchFilter
 from rag.answer import Answer, Citation, _citation, danish_date
-from rag.query import QueryIntent
+from rag.query import QueryIntent, meeting_detail
 from rag.retriever import Retriever, merge_filters
 
 _COUNT_SUBJECT = re.compile(
@@ -127,3 +127,59 @@ def answer_about_archive(
             retrieved=tuple((c.meeting_date, c.item, c.body) for c in citations),
         )
     return None
+
+
+_MEETINGS_CAP = 5
+
+
+def _meeting_line(meeting: MeetingRecord, detail: str) -> str:
+    when = danish_date(meeting.meeting_date)
+    if meeting.start_time:
+        when += f" kl. {meeting.start_time}"
+    if detail == "place":
+        where = meeting.location or "stedet står ikke i referatet"
+        return f"{meeting.body} holdt møde den {when}: {where}"
+    people = ", ".join(meeting.participants) or "deltagerne står ikke i referatet"
+    return f"{meeting.body}, mødet den {when}. Deltagere: {people}"
+
+
+def answer_about_meeting(
+    retriever: Retriever, question: str, intent: QueryIntent, user_filter: SearchFilter | None
+) -> Answer | None:
+    """Where a meeting was held or who took part, from the meeting's own record: "Hvor holdt
+    Social- og Sundhedsudvalget møde i april 2024?". None unless the question asks that and
+    names the meeting by a date (or "sidste møde"), with or without a body."""
+    detail = meeting_detail(question)
+    if detail is None:
+        return None
+    search_filter = merge_filters(user_filter or SearchFilter(), intent, retriever.catalog)
+    if not (search_filter.date_from or search_filter.date_to):
+        return None
+    meetings = retriever.catalog.meetings_where(
+        search_filter.bodies, search_filter.date_from, search_filter.date_to
+    )
+    if not meetings or len(meetings) > _MEETINGS_CAP:
+        return None
+    lines, citations = [], []
+    for meeting in meetings:
+        # The meeting is cited by its first item, the page an item view can open.
+        items = [
+            r
+            for r in retriever.catalog.items_where(
+                (meeting.body,), meeting.meeting_date, meeting.meeting_date
+            )
+            if r.meeting_id == meeting.meeting_id
+        ]
+        line = _meeting_line(meeting, detail)
+        if items:
+            citations.append(_citation(items[0], line, "Mødet"))
+            line += f" [{len(citations)}]"
+        lines.append(line)
+    return Answer(
+        question,
+        "\n".join(lines),
+        True,
+        tuple(citations),
+        kind="fact",
+        retrieved=tuple((c.meeting_date, c.item, c.body) for c in citations),
+    )

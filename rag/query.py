@@ -401,6 +401,29 @@ _LATEST = re.compile(
     r"\b(?:last|latest|most\s+recent|previous|recent)\s+(?:\w+\s+)?meeting\b"
 )
 
+# Questions about a meeting itself rather than its items: where it was held, who took part.
+_MEETING_PLACE = re.compile(
+    r"\bhvor\s+(?:blev|var|holdt|afholdt|afholdtes|foregik|mødtes|holdes|afholdes)\b"
+    r"(?=.*\bmød)|\bmødested\w*|\bwhere\s+(?:was|were|did|is)\b(?=.*\bmeet)"
+)
+_MEETING_PEOPLE = re.compile(
+    r"\bhvem\s+(?:deltog|deltager|var\s+(?:til\s+stede|med|fraværende)|sad\s+med|"
+    r"havde\s+afbud|meldte\s+afbud)\b|\bdeltagere\w*\b(?=.*\bmød)|"
+    r"\bwho\s+(?:attended|was\s+present|were\s+present|took\s+part)\b"
+)
+
+
+def meeting_detail(question: str) -> Literal["place", "people"] | None:
+    """ "place" for "Hvor holdt udvalget møde i april?", "people" for "Hvem deltog i
+    direktionens møde den 14. marts?"; None for a question about what a meeting treated."""
+    folded = question.lower()
+    if _MEETING_PEOPLE.search(folded):
+        return "people"
+    if _MEETING_PLACE.search(folded):
+        return "place"
+    return None
+
+
 _ENGLISH = _words(
     "the what which who whom when where why how did does do was were is are of about meeting "
     "meetings council committee decided decision many times last in on and for with to a an "
@@ -452,7 +475,13 @@ _GLOSSARY_PAIRS = (
     "winter:vinter|salt:salt|salted:saltet|days:dage|open:åbne|opens:åbner|closed:lukket|"
     "christmas:jul|security:sikring|safety:tryghed|guards:vagter|dog:hund|park:park|"
     "museum:museum|sale:salg|sold:solgt|plot:grund|plots:grunde|property:ejendom|"
-    "rent:leje|tax:skat|fee:takst|fees:takster|decided:besluttet|approved:godkendt"
+    "rent:leje|tax:skat|fee:takst|fees:takster|decided:besluttet|approved:godkendt|"
+    "buildings:bygninger|clean:rengøre|cleaning:rengøring|company:firma|companies:firmaer|"
+    "contractor:entreprenør|unemployment:ledighed|jobs:job|holiday:ferie|summer:sommer|"
+    "playground:legeplads|kitchen:køkken|canteen:kantine|police:politi|"
+    "wind turbines:vindmøller|trees:træer|forest:skov|nature:natur|lake:sø|"
+    "bridge:bro|path:sti|noise:støj|pollution:forurening|sewage:spildevand|"
+    "disabled:handicappede|disability:handicap|refugees:flygtninge|integration:integration"
 )
 GLOSSARY: dict[str, str] = dict(pair.split(":") for pair in _GLOSSARY_PAIRS.split("|"))
 _GLOSSARY_RE = re.compile(

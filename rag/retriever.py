@@ -6,6 +6,7 @@ question says about time, bodies and case numbers narrows the search (see ``rag.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import date
 
@@ -18,6 +19,10 @@ from index.store import SearchFilter, VectorStore
 from rag.evidence import coverage, item_texts
 from rag.fusion import group_by, reciprocal_rank_fusion
 from rag.query import QueryIntent, parse_query
+
+# Below this share of the question's content words an item hardly answers it (the "not found"
+# threshold of rag.answer.AnswerConfig.min_coverage).
+WEAK_COVERAGE = 0.31
 
 
 @dataclass(frozen=True)
@@ -101,13 +106,18 @@ class Retriever:
         self, question: str, user_filter: SearchFilter | None = None, k: int = 5
     ) -> Retrieval:
         intent = self.intent(question)
-        search_filter = merge_filters(user_filter or SearchFilter(), intent, self.catalog)
+        user = user_filter or SearchFilter()
+        search_filter = merge_filters(user, intent, self.catalog)
         hits = self._search(question, intent, search_filter, k)
-        if not hits and search_filter != (user_filter or SearchFilter()):
-            # The question's own hints were too narrow (a body or month with no match):
-            # fall back to the user's filters rather than answer nothing.
-            search_filter = user_filter or SearchFilter()
-            hits = self._search(question, intent, search_filter, k)
+        undated = replace(search_filter, date_from=user.date_from, date_to=user.date_to)
+        if undated != search_filter:
+            # A time in the question may say when something applies rather than when it was
+            # decided: "the sickness absence in 2024" is reported in 2025, "prices from June"
+            # were set in January. When the question's time leaves nothing that covers the
+            # question while other meetings clearly do, search those.
+            wider = self._search(question, intent, undated, k)
+            if _clearly_better(wider, hits):
+                search_filter, hits = undated, wider
         return Retrieval(intent, search_filter, tuple(hits))
 
     def _coverage(
@@ -183,7 +193,10 @@ class Retriever:
             if record is None:
                 continue
             passages = [Passage(chunks[c], score) for c, score in members]
-            covered, topic_covered = self._coverage(question, record, search_filter)
+            # An English question is measured by the glossary's Danish words for its content
+            # words (its search text), the only ones Danish minutes can contain.
+            asked = intent.search_text if intent.language == "en" else question
+            covered, topic_covered = self._coverage(asked, record, search_filter)
             hits.append(
                 ItemHit(
                     record=record,
@@ -196,6 +209,20 @@ class Retriever:
                 )
             )
         return hits
+
+
+# How much more of the question the unfiltered best item must cover than the filtered one
+# before a hint from the question is dropped.
+HINT_OVERRIDE_MARGIN = 0.3
+
+
+def _clearly_better(wider: Sequence[ItemHit], narrow: Sequence[ItemHit]) -> bool:
+    if not wider:
+        return False
+    if not narrow:
+        return True
+    best = max(h.coverage for h in narrow[:3])
+    return best < WEAK_COVERAGE and wider[0].coverage >= best + HINT_OVERRIDE_MARGIN
 
 
 def _tie_ordered(

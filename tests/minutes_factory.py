@@ -21,6 +21,7 @@ class FakeMeeting:
     date: str  # DD-MM-YYYY
     body: str = "Direktionen"
     items: tuple[FakeItem, ...] = field(default_factory=tuple)
+    participants: tuple[str, ...] = ()
 
 
 def render(meeting: FakeMeeting) -> str:
@@ -32,9 +33,10 @@ def render(meeting: FakeMeeting) -> str:
         "",
         "Mødested Mødelokale A1",
         "",
-        "Indholdsfortegnelse",
-        "",
     ]
+    if meeting.participants:
+        lines += [f"Mødedeltagere {', '.join(meeting.participants)}", ""]
+    lines += ["Indholdsfortegnelse", ""]
     for page, item in enumerate(meeting.items, start=3):
         title = "Lukket" if item.closed_text else item.title
         lines.append(f"{title}.....\t{page}")
