@@ -432,7 +432,17 @@ class Catalog:
             args,
         ).fetchall()
         return [
-            MeetingRecord(*row[:7], participants=tuple(json.loads(row[7] or "[]"))) for row in rows
+            MeetingRecord(
+                meeting_id=row[0],
+                source=row[1],
+                body=row[2],
+                meeting_date=row[3],
+                municipality=row[4],
+                start_time=row[5],
+                location=row[6],
+                participants=tuple(json.loads(row[7] or "[]")),
+            )
+            for row in rows
         ]
 
     def bodies(self) -> list[str]:
