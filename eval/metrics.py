@@ -4,6 +4,7 @@ them: for one query, a ranked list of retrieved ids and the set of relevant ids.
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Hashable, Sequence, Set
 
 
@@ -40,7 +41,24 @@ def ndcg_at_k(ranked: Sequence[Hashable], relevant: Set[Hashable], k: int) -> fl
     return dcg / ideal if ideal else 0.0
 
 
-def contains_all(text: str, needles: Sequence[str]) -> bool:
-    """Answer-contains: every expected string occurs, ignoring case and spacing differences."""
-    folded = " ".join(text.lower().split())
-    return all(" ".join(n.lower().split()) in folded for n in needles)
+# "2.250 kr." and "2250 kr." are one amount: a dot between thousands is left out.
+_THOUSANDS = re.compile(r"(?<=\d)\.(?=\d{3}(?!\d))")
+
+
+def _normalised(text: str) -> str:
+    return " ".join(_THOUSANDS.sub("", text.lower()).split())
+
+
+#: An expected string, or a list of strings of which any one will do.
+Needle = str | Sequence[str]
+
+
+def contains_all(text: str, needles: Sequence[Needle]) -> bool:
+    """Answer-contains: every expected string occurs, ignoring case, spacing and the dots
+    between thousands. A needle that is a list is met by any one of its strings (one fact
+    written two ways: "91 afgivne stemmer" or "91 brevstemmer")."""
+    folded = _normalised(text)
+    return all(
+        any(_normalised(option) in folded for option in ([n] if isinstance(n, str) else n))
+        for n in needles
+    )

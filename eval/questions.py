@@ -50,7 +50,8 @@ class Question:
     question: str
     kind: str
     expect: tuple[Expected, ...]
-    answer_contains: tuple[str, ...] = ()
+    # Strings a correct answer quotes; a tuple among them is met by any one of its strings.
+    answer_contains: tuple[str | tuple[str, ...], ...] = ()
     lang: str = "da"
     closed: bool = False
 
@@ -85,7 +86,10 @@ def load_questions(path: Path) -> list[Question]:
                     question=str(raw["question"]),
                     kind=str(raw.get("kind", "fact")),
                     expect=tuple(_expected(e) for e in raw.get("expect", [])),
-                    answer_contains=tuple(raw.get("answer_contains", [])),
+                    answer_contains=tuple(
+                        n if isinstance(n, str) else tuple(str(o) for o in n)
+                        for n in raw.get("answer_contains", [])
+                    ),
                     lang=str(raw.get("lang", "da")),
                     closed=bool(raw.get("closed", False)),
                 )

@@ -49,6 +49,21 @@ def test_contains_all_ignores_case_and_spacing() -> None:
     assert not contains_all("Godkendt.", ["70 borgere"])
 
 
+def test_contains_all_reads_thousands_with_or_without_dots() -> None:
+    assert contains_all("en diæt på 2.250 kr. for undervisningen", ["2250 kr."])
+    assert contains_all("i alt 2250 kr.", ["2.250 kr."])
+    # Decimals and dates keep their dots.
+    assert not contains_all("1,916 mio. kr. den 14.06", ["1916"])
+    assert not contains_all("kl. 14.30", ["1430"])
+
+
+def test_a_list_of_needles_is_met_by_any_one() -> None:
+    needles = [["91 afgivne stemmer", "91 brevstemmer"], "Langagergaard"]
+    assert contains_all("modtagelsen af 91 brevstemmer på Langagergaard", needles)
+    assert not contains_all("modtagelsen af 90 brevstemmer på Langagergaard", needles)
+    assert not contains_all("91 brevstemmer", needles)
+
+
 def test_score_aggregates_by_hand() -> None:
     from eval.questions import Expected, Question
     from eval.runner import Outcome, score
