@@ -513,7 +513,9 @@ def _quote(text: str) -> str:
 
 def evidence_ok(hit: ItemHit, intent: QueryIntent, config: AnswerConfig) -> bool:
     if intent.language == "en":
-        return hit.best_dense >= config.min_dense_english
+        # Near in meaning, or (measured on the glossary's Danish words) covering the question
+        # as a Danish one must: a cross-language vector can miss what the words find.
+        return hit.best_dense >= config.min_dense_english or hit.coverage >= config.min_coverage
     # A closed item shows only its title, often no more than the place or party it concerns
     # ("Lukket: Salg af ejendommen Kirkevej 22"), so its names count as its topic.
     if (

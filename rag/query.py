@@ -481,7 +481,8 @@ _GLOSSARY_PAIRS = (
     "playground:legeplads|kitchen:køkken|canteen:kantine|police:politi|"
     "wind turbines:vindmøller|trees:træer|forest:skov|nature:natur|lake:sø|"
     "bridge:bro|path:sti|noise:støj|pollution:forurening|sewage:spildevand|"
-    "disabled:handicappede|disability:handicap|refugees:flygtninge|integration:integration"
+    "disabled:handicappede|disability:handicap|refugees:flygtninge|integration:integration|"
+    "pay:betale|pays:betaler|paid:betalt|month:måned|monthly:månedlig|year:år|yearly:årlig"
 )
 GLOSSARY: dict[str, str] = dict(pair.split(":") for pair in _GLOSSARY_PAIRS.split("|"))
 _GLOSSARY_RE = re.compile(

@@ -2,7 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import date
+
+from index.catalog import ItemRecord
+from index.models import AgendaItem
+from rag.answer import AnswerConfig, evidence_ok
 from rag.evidence import coverage, match_weight, proper_terms
+from rag.query import parse_query
+from rag.retriever import ItemHit
 
 
 def _idf(term: str) -> float | None:
@@ -27,3 +34,19 @@ def test_a_weak_verbs_past_tense_matches_its_other_forms() -> None:
     assert match_weight("stemt", {"stem"}) == 0.8  # stemte / stemme
     assert match_weight("stem", {"stemt"}) == 0.8  # stemme / stemte
     assert match_weight("kat", {"kast"}) == 0.0
+
+
+def _hit(best_dense: float, coverage: float) -> ItemHit:
+    item = AgendaItem(number=8, title="Lukkedage på rådhuset i julen 2024")
+    record = ItemRecord("i", "m", "f.json", "Økonomiudvalget", "2024-08-28", "Greve", item)
+    return ItemHit(record, 0.03, (), best_dense, 10.0, coverage, coverage)
+
+
+def test_an_english_question_is_answered_by_a_close_vector_or_by_its_danish_words() -> None:
+    english = parse_query("Which extra day will the town hall be closed?", date(2026, 1, 1), ())
+    assert english.language == "en"
+    config = AnswerConfig()
+    # The cross-language vector missed the item, but the glossary's words found it.
+    assert evidence_ok(_hit(0.0, config.min_coverage), english, config)
+    assert evidence_ok(_hit(config.min_dense_english, 0.0), english, config)
+    assert not evidence_ok(_hit(config.min_dense_english - 0.01, 0.1), english, config)
