@@ -204,6 +204,14 @@ _COUNTED = re.compile(
 _DURATION = re.compile(
     r"\d[\d.,]*\s*(?:sekund\w*|minut\w*|time\w*|dag\w*|uge\w*|måned\w*|år\b)", re.I
 )
+# "hver 14. dag", "to gange om ugen", "ugentligt", "med 4 ugers interval": how often.
+_FREQUENCY = re.compile(
+    r"\bhver(?:t|e)?\s+(?:\d+\.?\s*|anden\s+|tredje\s+)?(?:dag|uge|måned|år|kvartal)|"
+    r"\b\w+\s+gange?\s+(?:om|pr\.?|i|hver)\s+(?:dagen|ugen|måneden|året|dag|uge|måned|år)|"
+    r"\b(?:dagligt?|ugentlig\w*|månedlig\w*|årlig\w*|kvartalsvis)\b|\d+\s*\w*\s+interval|"
+    r"\bevery\s+(?:\d+\s+)?(?:day|week|month|year)s?\b|\b(?:daily|weekly|monthly|yearly)\b",
+    re.I,
+)
 # A question about money ("hvor mange penge", "hvor stort er tilskuddet") wants an amount in
 # kroner, not any number: a count or a measure beside it is a weaker match.
 _MONEY = re.compile(
@@ -225,6 +233,7 @@ _ANSWER_TYPES: tuple[tuple[re.Pattern[str], re.Pattern[str]], ...] = (
     ),
     (re.compile(r"hvor mange|how many"), _NUMBER),
     (re.compile(r"hvor længe|how long|varighed|ventetid"), _DURATION),
+    (re.compile(r"hvor (?:tit|ofte)|how often|hyppighed|interval"), _FREQUENCY),
     (re.compile(r"hvornår|when|dato|tidspunkt"), _DATE_WORDS),
     (re.compile(r"\bhvem\b|\bwho\b"), _NAME),
     (re.compile(r"firma|virksomhed|leverandør|entreprenør|rådgiver|company|contractor"), _COMPANY),

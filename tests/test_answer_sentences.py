@@ -96,3 +96,17 @@ def test_a_very_short_sentence_is_quoted_with_the_one_before_it() -> None:
     assert best == [
         "Midlertidig afdækning af tagene, så nedbrydningen stopper.  Omkostning ca. 320.000 kr."
     ]
+
+
+def test_how_often_asks_for_a_frequency() -> None:
+    text = (
+        "Affaldsplanen har mål for genanvendelse af skraldespandenes indhold. "
+        "Det indstilles, at dagrenovation fremover indsamles hver 14. dag som standard."
+    )
+    best = best_sentences("Hvor tit skal skraldespandene tømmes?", [text], 1)
+    assert best == [
+        "Det indstilles, at dagrenovation fremover indsamles hver 14. dag som standard."
+    ]
+    q = "Hvor ofte tømmes containerne?"
+    assert answer_type_factor(q, "Containerne tømmes to gange om ugen.") > 1
+    assert answer_type_factor(q, "Containerne står ved hallen.") < 1
