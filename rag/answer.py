@@ -29,8 +29,8 @@ class AnswerConfig:
     # is answered when the best item covers enough of its content words (rag.evidence), or
     # some of them with a close vector; an English one, which shares no words with Danish
     # minutes, by vector similarity alone.
-    min_coverage: float = 0.31
-    min_coverage_when_close: float = 0.15
+    min_coverage: float = 0.28
+    min_coverage_when_close: float = 0.10
     close_dense: float = 0.88
     # A place or a name alone does not answer a question about a thing there ("a swimming
     # pool in Lyngvig"): of the question's other content words, this share must be covered.

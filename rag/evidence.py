@@ -44,11 +44,17 @@ def proper_terms(question: str) -> set[str]:
     return names
 
 
+# "Hvilket firma ...", "hvilken entreprenør ...", "which company": the word after it names the
+# kind of answer wanted, which the minutes name by the answer itself ("Grønbane ApS").
+_ANSWER_KIND = re.compile(r"\b(?:hvilke[nt]?|which)\s+([^\W\d_]+)", re.IGNORECASE)
+
+
 def content_terms(question: str) -> list[str]:
+    kinds = {t for m in _ANSWER_KIND.finditer(question) for t in terms(m.group(1))}
     return [
         t
         for t in dict.fromkeys(terms(question))
-        if t not in QUESTION_WORDS and not t.isdigit() and len(t) > 1
+        if t not in QUESTION_WORDS and t not in kinds and not t.isdigit() and len(t) > 1
     ]
 
 
@@ -89,6 +95,7 @@ def coverage(
     ignore: Iterable[str] = (),
     *,
     topic_only: bool = False,
+    power: float = 2.0,
 ) -> float:
     """Share of the question's idf-weighted content terms found in the item (1.0 if none).
 
@@ -104,7 +111,10 @@ def coverage(
     item_terms = {t for text in item_texts for t in terms(text)}
     total = found = 0.0
     for term in wanted:
-        weight = idf(term) or unseen
+        # Squared by default, so that the rare word that names the thing asked about outweighs
+        # the common words around it: "tilladelse til et casino" is not covered by an item
+        # about another tilladelse. Chosen on the tuning part of the eval sets (eval/README.md).
+        weight = (idf(term) or unseen) ** power
         total += weight
         found += weight * match_weight(term, item_terms)
     return found / total if total else 1.0

@@ -22,7 +22,7 @@ from rag.query import QueryIntent, parse_query
 
 # Below this share of the question's content words an item hardly answers it (the "not found"
 # threshold of rag.answer.AnswerConfig.min_coverage).
-WEAK_COVERAGE = 0.31
+WEAK_COVERAGE = 0.28
 
 
 @dataclass(frozen=True)
@@ -121,16 +121,21 @@ class Retriever:
         return Retrieval(intent, search_filter, tuple(hits))
 
     def _coverage(
-        self, question: str, record: ItemRecord, search_filter: SearchFilter
+        self, question: str, record: ItemRecord, search_filter: SearchFilter, english: bool
     ) -> tuple[float, float]:
-        """(coverage, topic coverage) of the question by the item: see ``rag.evidence``."""
+        """(coverage, topic coverage) of the question by the item: see ``rag.evidence``.
+
+        An English question's words the archive never uses are mostly English words without a
+        glossary entry rather than a matter the minutes lack, so rarity counts less there
+        (idf, not idf squared)."""
         if self.lexical is None or not len(self.lexical):
             return 1.0, 1.0
         texts = item_texts(record)
         idf, unseen, bodies = self.lexical.idf, self.lexical.max_idf(), search_filter.bodies
+        power = 1.0 if english else 2.0
         return (
-            coverage(question, texts, idf, unseen, ignore=bodies),
-            coverage(question, texts, idf, unseen, ignore=bodies, topic_only=True),
+            coverage(question, texts, idf, unseen, ignore=bodies, power=power),
+            coverage(question, texts, idf, unseen, ignore=bodies, topic_only=True, power=power),
         )
 
     def _filtered_dense(
@@ -196,7 +201,8 @@ class Retriever:
             # An English question is measured by the glossary's Danish words for its content
             # words (its search text), the only ones Danish minutes can contain.
             asked = intent.search_text if intent.language == "en" else question
-            covered, topic_covered = self._coverage(asked, record, search_filter)
+            english = intent.language == "en"
+            covered, topic_covered = self._coverage(asked, record, search_filter, english)
             hits.append(
                 ItemHit(
                     record=record,

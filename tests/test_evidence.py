@@ -7,7 +7,7 @@ from datetime import date
 from index.catalog import ItemRecord
 from index.models import AgendaItem
 from rag.answer import AnswerConfig, evidence_ok
-from rag.evidence import coverage, match_weight, proper_terms
+from rag.evidence import content_terms, coverage, match_weight, proper_terms
 from rag.query import parse_query
 from rag.retriever import ItemHit
 
@@ -50,3 +50,24 @@ def test_an_english_question_is_answered_by_a_close_vector_or_by_its_danish_word
     assert evidence_ok(_hit(0.0, config.min_coverage), english, config)
     assert evidence_ok(_hit(config.min_dense_english, 0.0), english, config)
     assert not evidence_ok(_hit(config.min_dense_english - 0.01, 0.1), english, config)
+
+
+def test_rare_words_weigh_by_their_idf_squared() -> None:
+    idf = {"tillad": 2.0, "giv": 1.0}.get  # "casino" unseen: it weighs as ``unseen``
+    question = "Har byrådet givet tilladelse til et casino?"
+    item = ["Byrådet har givet tilladelse til en ny carport."]
+    # Found: giv (1²) and tillad (2²) of giv, tillad and casino (3² as the unseen weight);
+    # "byråd" is ignored as the body the question names.
+    expected = (1 + 4) / (1 + 4 + 9)
+    assert coverage(question, item, idf, 3.0, ignore=["Byrådet"]) == expected
+    assert coverage(question, item, idf, 3.0, ignore=["Byrådet"], power=1) == 3 / 6
+
+
+def test_the_word_after_which_names_the_kind_of_answer_not_the_topic() -> None:
+    assert content_terms("Hvilket firma vandt udbuddet af kunstgræsbanen?") == [
+        "vand",  # Snowball's stem of "vandt"
+        "udbud",
+        "kunstgræsban",
+    ]
+    assert "regl" not in content_terms("Hvilke regler gælder for minkfarme?")
+    assert "company" not in content_terms("Which company won the tender?")
