@@ -171,8 +171,10 @@ def answer_about_meeting(
             if r.meeting_id == meeting.meeting_id
         ]
         line = _meeting_line(meeting, detail)
+        # The quote is what the minutes say, not the sentence built around it.
+        said = meeting.location if detail == "place" else ", ".join(meeting.participants)
         if items:
-            citations.append(_citation(items[0], line, "Mødet"))
+            citations.append(_citation(items[0], said or None, "Mødet"))
             line += f" [{len(citations)}]"
         lines.append(line)
     return Answer(

@@ -79,3 +79,8 @@ def test_where_names_the_place_and_time(engine: Engine) -> None:
 def test_without_a_date_the_question_is_searched_as_usual(engine: Engine) -> None:
     answer = engine.ask("Hvem deltog i møderne om budget 2025?")
     assert "Deltagere:" not in answer.answer
+
+
+def test_the_citation_quotes_the_minutes_own_words(engine: Engine) -> None:
+    [citation] = engine.ask("Hvor holdt direktionen møde den 3. maj 2024?").citations
+    assert citation.quote == "Mødelokale A1"
