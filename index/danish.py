@@ -166,6 +166,13 @@ def term(token: str) -> str | None:
     return stem_word(token)
 
 
+@lru_cache(maxsize=16_384)
+def term_set(text: str) -> frozenset[str]:
+    """``terms(text)`` as a set, remembered: answering looks at the same item texts and
+    sentences again and again (a case's items repeat one another's text)."""
+    return frozenset(terms(text))
+
+
 def terms(text: str) -> list[str]:
     """The index terms of a text: tokens, stop words out, stemmed. No decompounding."""
     out: list[str] = []

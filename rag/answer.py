@@ -13,7 +13,7 @@ from datetime import date
 
 from index.catalog import Catalog, ItemRecord
 from index.chunking import TITLE_SECTION
-from index.danish import fold, terms
+from index.danish import fold, term_set, terms
 from index.models import AgendaItem, Decision, Section
 from index.parsing.common import DANISH_MONTHS
 from index.store import SearchFilter
@@ -369,11 +369,11 @@ def scored_sentences(
     order = 0
     for text in texts:
         for line, heading in _lines_in_context(text):
-            heading_terms = set(terms(heading)) if heading else set()
+            heading_terms = term_set(heading) if heading else frozenset()
             for sentence in _with_their_tails(line):
                 if len(sentence) < 3:
                     continue
-                sentence_terms = set(terms(sentence))
+                sentence_terms = term_set(sentence)
                 score = 1.0
                 for t, w in weights.items():
                     match = match_weight(t, sentence_terms)

@@ -9,10 +9,10 @@ are in the archive, how many does the item actually contain? A word the archive 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Set
 
 from index.catalog import ItemRecord
-from index.danish import terms
+from index.danish import term_set, terms
 
 # Words that say what kind of question it is, not what it is about.
 QUESTION_WORDS = frozenset(
@@ -58,7 +58,7 @@ def content_terms(question: str) -> list[str]:
     ]
 
 
-def match_weight(term: str, item_terms: set[str]) -> float:
+def match_weight(term: str, item_terms: Set[str]) -> float:
     if term in item_terms:
         return 1.0
     # A weak verb's past tense keeps a t the stemmer leaves ("stemte" stem, "stemme" stem).
@@ -108,7 +108,7 @@ def coverage(
     wanted = [t for t in content_terms(question) if t not in ignored]
     if not wanted:
         return 1.0
-    item_terms = {t for text in item_texts for t in terms(text)}
+    item_terms = frozenset().union(*(term_set(text) for text in item_texts))
     total = found = 0.0
     for term in wanted:
         # Squared by default, so that the rare word that names the thing asked about outweighs

@@ -108,14 +108,16 @@ class Retriever:
         intent = self.intent(question)
         user = user_filter or SearchFilter()
         search_filter = merge_filters(user, intent, self.catalog)
-        hits = self._search(question, intent, search_filter, k)
+        # Embedded once: a second search with fewer filters asks with the same vector.
+        vector = self.embedder.embed_query(question)
+        hits = self._search(question, intent, search_filter, k, vector)
         undated = replace(search_filter, date_from=user.date_from, date_to=user.date_to)
         if undated != search_filter:
             # A time in the question may say when something applies rather than when it was
             # decided: "the sickness absence in 2024" is reported in 2025, "prices from June"
             # were set in January. When the question's time leaves nothing that covers the
             # question while other meetings clearly do, search those.
-            wider = self._search(question, intent, undated, k)
+            wider = self._search(question, intent, undated, k, vector)
             if _clearly_better(wider, hits):
                 search_filter, hits = undated, wider
         return Retrieval(intent, search_filter, tuple(hits))
@@ -159,11 +161,17 @@ class Retriever:
         return dense, facets.allowed_ids(search_filter)
 
     def _search(
-        self, question: str, intent: QueryIntent, search_filter: SearchFilter, k: int
+        self,
+        question: str,
+        intent: QueryIntent,
+        search_filter: SearchFilter,
+        k: int,
+        vector: Vectors | None = None,
     ) -> list[ItemHit]:
         config = self.config
         active = None if search_filter.is_empty else search_filter
-        vector = self.embedder.embed_query(question)
+        if vector is None:
+            vector = self.embedder.embed_query(question)
         allowed: set[str] | None = None
         if active is None:
             dense = self.store.query(vector, config.candidates)
