@@ -434,11 +434,17 @@ def _citation(
 
 
 def trail_for(catalog: Catalog, record: ItemRecord) -> tuple[TrailStep, ...]:
-    """Every item of the same case, in date order: the path a case took through the bodies."""
-    if not record.item.case_number:
-        return ()
+    """Every item of the same matter, in date order: the path a case took through the bodies.
+
+    The same matter is the same case number or, across case numbers (a Direktion's own
+    journal number, a committee's), clearly the same title (``same_matter``)."""
+    found: dict[str, ItemRecord] = {}
+    if record.item.case_number:
+        found.update((r.item_id, r) for r in catalog.items_by_case(record.item.case_number))
+    found.update((r.item_id, r) for r in same_matter(catalog, record))
+    found.setdefault(record.item_id, record)
     steps = []
-    for other in catalog.items_by_case(record.item.case_number):
+    for other in sorted(found.values(), key=lambda r: (r.meeting_date, r.body, r.number)):
         decision = other.item.decisions[-1] if other.item.decisions else None
         steps.append(
             TrailStep(
@@ -455,6 +461,48 @@ def trail_for(catalog: Catalog, record: ItemRecord) -> tuple[TrailStep, ...]:
     return tuple(steps) if len(steps) > 1 else ()
 
 
+_CLOSED_PREFIX = re.compile(r"^\s*lukket\s*(?:punkt)?\s*[:\-–]\s*", re.I)
+_MATTER_WORD = re.compile(r"[^\W\d_]{6,}")
+# Share of the shorter title's words the other must have: "Udvidelse af plejecentret Solgården
+# med 24 plejeboliger" and "Plejeboligkapacitet - udvidelse af plejecentret Solgården".
+MATTER_OVERLAP = 0.75
+# More items than this under one title are a standing agenda heading ("Orientering fra
+# borgmesteren"), not one matter.
+RECURRING_TITLE = 8
+MATTER_YEARS = 2
+
+
+def _matter_terms(title: str) -> frozenset[str]:
+    """A title's words without "Lukket:" and without dates and numbers, which say when, not
+    what ("Øvrige sager 10-03-2015" and "Økonomiopfølgning 10-03-2015" are not one matter)."""
+    return frozenset(
+        t for t in term_set(_CLOSED_PREFIX.sub("", title)) if not any(c.isdigit() for c in t)
+    )
+
+
+def same_matter(catalog: Catalog, record: ItemRecord) -> list[ItemRecord]:
+    """Items whose titles say they are the same matter as ``record``'s, within two years: a
+    title of at least three words sharing ``MATTER_OVERLAP`` of them. Closed items (no case
+    number) are joined to their matter this way too."""
+    title = _CLOSED_PREFIX.sub("", record.title)
+    own = _matter_terms(record.title)
+    if len(own) < 3:
+        return []
+    year = int(record.meeting_date[:4])
+    words = sorted(set(_MATTER_WORD.findall(title)), key=len, reverse=True)[:2]
+    found: dict[str, ItemRecord] = {}
+    for word in words:
+        for other in catalog.items_where(title_like=word):
+            theirs = _matter_terms(other.title)
+            if (
+                len(theirs) >= 3
+                and abs(int(other.meeting_date[:4]) - year) <= MATTER_YEARS
+                and len(own & theirs) / min(len(own), len(theirs)) >= MATTER_OVERLAP
+            ):
+                found[other.item_id] = other
+    return [] if len(found) > RECURRING_TITLE else list(found.values())
+
+
 def _recommendation_followed(
     catalog: Catalog, record: ItemRecord, decision: Decision, trail: Sequence[TrailStep]
 ) -> tuple[ItemRecord, Decision] | None:
@@ -469,7 +517,7 @@ def _recommendation_followed(
     for step in reversed(earlier):
         previous = catalog.item(step.item_id)
         if previous and previous.item.decisions:
-            return previous, previous.item.decisions[-1]
+            return previous, own_decision(previous)
     return None
 
 
@@ -500,19 +548,25 @@ def recommendation_section(item: AgendaItem) -> Section | None:
 
 
 def final_step(catalog: Catalog, record: ItemRecord, trail: Sequence[TrailStep]) -> ItemRecord:
-    """The latest item of the same matter that has a decision: a case that went from a
+    """The latest item of the same matter that decided something: a case that went from a
     committee to Økonomiudvalget and Byrådet was decided by the last of them, and an earlier
-    "sendt tilbage" is not the outcome. The same case number with a title about something
-    else (a yearly series under one number) does not count."""
-    own = set(terms(record.title))
+    "sendt tilbage" is not the outcome. A status taken to note (or only discussed) decided
+    nothing, so a question that matched a later status is answered by the decision before it.
+    The same case number with a title about something else (a yearly series under one number)
+    does not count."""
+    own = _matter_terms(record.title)
     for step in reversed(trail):
-        if step.closed or step.decision is None or step.meeting_date <= record.meeting_date:
+        if step.closed or step.outcome in (None, "taget til efterretning", "drøftet"):
             continue
-        words = set(terms(step.title))
+        if step.item_id == record.item_id:
+            return record
+        if step.meeting_date == record.meeting_date:
+            continue  # another item of the same meeting is another matter
+        words = _matter_terms(step.title)
         if own and words and len(own & words) / min(len(own), len(words)) >= 0.5:
-            later = catalog.item(step.item_id)
-            if later is not None and later.item.decisions:
-                return later
+            found = catalog.item(step.item_id)
+            if found is not None and found.item.decisions:
+                return found
     return record
 
 
@@ -642,18 +696,35 @@ def _compose(
         top = chosen
     trail = trail_for(catalog, top.record)
     record = top.record
-    if wants_decision and record.item.decisions and not _names_a_time_or_body(retrieval):
+    if (
+        wants_decision
+        and record.item.decisions
+        and not _names_a_time_or_body(retrieval)
+        and not _STAGE.search(fold(question))
+    ):
         record = final_step(catalog, record, trail)
     item = record.item
     if wants_decision and item.decisions:
         shown: set[str] = set()
-        for decision in item.decisions:
+        # This meeting's own decision first, then what it approved, then any earlier
+        # decisions the item repeats that the approvals did not already show, newest first.
+        own = own_decision(record)
+        repeated = sorted(
+            (d for d in item.decisions if d is not own), key=lambda d: d.date or "", reverse=True
+        )
+        for decision in (own, *repeated):
+            if any(c.quote == decision.text for c in citations):
+                continue
             citations.append(_citation(record, decision.text, "Beslutning", decision))
             who = decision.body or record.body
             when = danish_date(decision.date or record.meeting_date)
+            where = f"punkt {item.number}: {item.title}"
+            if decision is not own:
+                # An earlier body's decision, as this item's minutes repeat it.
+                where = f"gengivet i {record.body}s referat, {where}"
             parts.append(
-                f"{who} besluttede den {when} (punkt {item.number}: {item.title}) "
-                f"[{len(citations)}]:\n{_quote(decision.text)}"
+                f"{who} besluttede den {when} ({where}) [{len(citations)}]:\n"
+                f"{_quote(decision.text)}"
             )
             _what_was_approved(catalog, record, decision, trail, citations, parts, shown)
     else:
@@ -722,6 +793,14 @@ def _what_was_approved(
         f"Indstillingen, som blev godkendt ({source.body}, {danish_date(source.meeting_date)}, "
         f"punkt {source.number}) [{len(citations)}]:\n{_quote(proposal.text)}"
     )
+
+
+# "før Kystdirektoratet havde udtalt sig", "hvad blev først besluttet": one stage of a matter,
+# not its outcome.
+_STAGE = re.compile(
+    r"\b(?:før|inden|først|oprindelig\w*|i første omgang|indledningsvis|"
+    r"before|first|originally|initially)\b"
+)
 
 
 def _names_a_time_or_body(retrieval: Retrieval) -> bool:

@@ -13,6 +13,7 @@ from index.lexical import LexicalIndex
 from index.open import LexicalRebuilder, lexical_dir
 from index.pipeline import Indexer
 from index.store import MemoryVectorStore, SearchFilter
+from rag.answer import RECURRING_TITLE, same_matter, trail_for
 from rag.engine import Engine
 from tests.minutes_factory import FakeItem, FakeMeeting, write_meetings
 
@@ -45,6 +46,30 @@ def engine(tmp_path: Path) -> Engine:
         ),
         "oeu.txt": FakeMeeting("13-03-2024", "Økonomiudvalget", (hundeskov(7, FINANCE_DECISION),)),
         "byr.txt": FakeMeeting("20-03-2024", "Byrådet", (hundeskov(9, COUNCIL_DECISION),)),
+        "dir.txt": FakeMeeting(
+            "01-02-2024",
+            "Direktionen",
+            (
+                FakeItem(
+                    2,
+                    "Forslag om hundeskov ved Langagergård",
+                    "24/1",
+                    decision="Godkendt, at sagen forelægges Teknik- og Miljøudvalget.",
+                ),
+            ),
+        ),
+        "status.txt": FakeMeeting(
+            "04-09-2024",
+            "Teknik- og Miljøudvalget",
+            (
+                FakeItem(
+                    3,
+                    "Status på hundeskov ved Langagergård",
+                    "24/7",
+                    decision="Orienteringen blev taget til efterretning.",
+                ),
+            ),
+        ),
         "other.txt": FakeMeeting(
             "20-03-2024",
             "Byrådet",
@@ -94,3 +119,49 @@ def test_asking_about_one_meeting_answers_with_that_meetings_decision(engine: En
     assert answer.citations[0].quote == COMMITTEE_DECISION
     # "Godkendt." is shown with the Indstilling it approved, once.
     assert [c.quote for c in answer.citations].count(RECOMMENDATION) == 1
+
+
+def test_the_trail_joins_the_same_matter_under_another_case_number(engine: Engine) -> None:
+    direktion = next(
+        r for r in engine.catalog.items_where(bodies=("Direktionen",)) if r.number == 2
+    )
+    steps = [(s.meeting_date, s.body) for s in engine.trail(direktion.item_id)]
+    assert steps == [
+        ("2024-02-01", "Direktionen"),
+        ("2024-03-05", "Teknik- og Miljøudvalget"),
+        ("2024-03-13", "Økonomiudvalget"),
+        ("2024-03-20", "Byrådet"),
+        ("2024-09-04", "Teknik- og Miljøudvalget"),
+    ]
+
+
+def test_a_later_status_taken_to_note_is_not_the_outcome(engine: Engine) -> None:
+    answer = engine.ask("Hvad blev der besluttet om hundeskoven ved Langagergård?")
+    assert (answer.citations[0].body, answer.citations[0].meeting_date) == (
+        "Byrådet",
+        "2024-03-20",
+    )
+
+
+def test_a_question_about_a_stage_is_not_moved_to_the_outcome(engine: Engine) -> None:
+    answer = engine.ask("Hvad blev først besluttet om hundeskoven ved Langagergård?")
+    first = answer.citations[0]
+    assert (first.meeting_date, first.item, first.body) == answer.retrieved[0]
+
+
+def test_a_standing_agenda_heading_is_not_a_matter(tmp_path: Path) -> None:
+    title = "Orientering fra borgmesteren om aktuelle sager"
+    meetings = {
+        f"m{n}.txt": FakeMeeting(
+            f"{n + 1:02d}-05-2024", "Byrådet", (FakeItem(5, title, f"24/{n}"),)
+        )
+        for n in range(RECURRING_TITLE + 1)
+    }
+    db = tmp_path / "db"
+    catalog = Catalog.open(db)
+    Indexer(db, catalog, MemoryVectorStore(), HashEmbedder(), LexicalRebuilder(db)).run(
+        write_meetings(tmp_path / "minutes", meetings)
+    )
+    first = catalog.items_where(date_to="2024-05-01")[0]
+    assert same_matter(catalog, first) == []
+    assert trail_for(catalog, first) == ()
