@@ -445,6 +445,16 @@ class Catalog:
             for row in rows
         ]
 
+    def titles_like(self, word: str, limit: int) -> list[tuple[str, str, str]]:
+        """(item id, title, meeting date) of up to ``limit`` items whose title contains
+        ``word``: cheap, for choosing which items to load whole."""
+        rows = self._db.execute(
+            "SELECT i.item_id, i.title, m.meeting_date FROM items i"
+            " JOIN meetings m ON m.meeting_id=i.meeting_id WHERE i.title LIKE ? LIMIT ?",
+            (f"%{word}%", limit),
+        ).fetchall()
+        return [(str(r[0]), str(r[1]), str(r[2])) for r in rows]
+
     def bodies(self) -> list[str]:
         return [r[0] for r in self._db.execute("SELECT DISTINCT body FROM meetings ORDER BY body")]
 

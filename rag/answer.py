@@ -470,6 +470,7 @@ MATTER_OVERLAP = 0.75
 # borgmesteren"), not one matter.
 RECURRING_TITLE = 8
 MATTER_YEARS = 2
+MATTER_CANDIDATES = 60
 
 
 def _matter_terms(title: str) -> frozenset[str]:
@@ -490,17 +491,23 @@ def same_matter(catalog: Catalog, record: ItemRecord) -> list[ItemRecord]:
         return []
     year = int(record.meeting_date[:4])
     words = sorted(set(_MATTER_WORD.findall(title)), key=len, reverse=True)[:2]
-    found: dict[str, ItemRecord] = {}
+    matches: set[str] = set()
     for word in words:
-        for other in catalog.items_where(title_like=word):
-            theirs = _matter_terms(other.title)
+        # A word in very many titles ("anlægsbevilling") does not single out a matter.
+        candidates = catalog.titles_like(word, MATTER_CANDIDATES + 1)
+        if len(candidates) > MATTER_CANDIDATES:
+            continue
+        for item_id, other_title, meeting_date in candidates:
+            theirs = _matter_terms(other_title)
             if (
                 len(theirs) >= 3
-                and abs(int(other.meeting_date[:4]) - year) <= MATTER_YEARS
+                and abs(int(meeting_date[:4]) - year) <= MATTER_YEARS
                 and len(own & theirs) / min(len(own), len(theirs)) >= MATTER_OVERLAP
             ):
-                found[other.item_id] = other
-    return [] if len(found) > RECURRING_TITLE else list(found.values())
+                matches.add(item_id)
+    if len(matches) > RECURRING_TITLE:
+        return []
+    return [r for r in (catalog.item(i) for i in sorted(matches)) if r is not None]
 
 
 def _recommendation_followed(
