@@ -756,7 +756,8 @@ def _compose(
             parts.append(f"Beslutning [{len(citations)}]:\n{_quote(decision.text)}")
             _what_was_approved(catalog, record, decision, trail, citations, parts, set())
     see_also = []
-    for hit in [h for h in strong if h.record.item_id != record.item_id][: config.citations - 1]:
+    cited = {c.item_id for c in citations} | {record.item_id}
+    for hit in [h for h in strong if h.record.item_id not in cited][: config.citations - 1]:
         passage = hit.passages[0].chunk
         citations.append(
             _citation(hit.record, None if hit.record.item.closed else passage.text, passage.section)
