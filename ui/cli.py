@@ -358,7 +358,7 @@ def eval_command(
     and closed-item leaks. With --json: one line per question, its id plus the fields of
     `referat ask --json`.
     """
-    from eval.questions import QuestionFileError, load_questions
+    from eval.questions import QuestionFileError, held_out, load_questions
     from eval.runner import run_engine, run_ranker, score
     from rag.engine import answer_to_json
 
@@ -379,6 +379,12 @@ def eval_command(
     markers = _closed_markers()
     referat_scores = score(outcomes, markers)
     columns = {"referat": referat_scores.as_dict()}
+    # The same answers split: the held-out part (one question in four, by id) was not looked
+    # at while tuning, so a gap between the two parts shows over-fitting.
+    for label, part in (("tuning part", False), ("held out", True)):
+        chosen = [o for o in outcomes if held_out(o.question) is part]
+        if chosen:
+            columns[label] = score(chosen, markers).as_dict()
     if baselines:
         from eval.baselines import PlainRecipe, lexical_ranking
 
