@@ -4,6 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from rag.engine import Engine
 
 
 @dataclass(frozen=True)
@@ -117,3 +121,23 @@ def write_meetings(folder: Path, meetings: dict[str, FakeMeeting]) -> list[Path]
         path.write_text(render(meeting), encoding="utf-8")
         paths.append(path)
     return paths
+
+
+def engine_for(folder: Path, meetings: dict[str, FakeMeeting]) -> Engine:
+    """The meetings written to ``folder``, indexed with the model-free embedder into an
+    in-memory store, and the engine that answers over them."""
+    from index.catalog import Catalog
+    from index.hash_embedder import HashEmbedder
+    from index.lexical import LexicalIndex
+    from index.open import LexicalRebuilder, lexical_dir
+    from index.pipeline import Indexer
+    from index.store import MemoryVectorStore
+    from rag.engine import Engine
+
+    db = folder / "db"
+    catalog = Catalog.open(db)
+    store, embedder = MemoryVectorStore(), HashEmbedder()
+    Indexer(db, catalog, store, embedder, LexicalRebuilder(db)).run(
+        write_meetings(folder / "minutes", meetings)
+    )
+    return Engine(catalog, store, embedder, LexicalIndex.load(lexical_dir(db)))

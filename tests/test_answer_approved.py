@@ -9,13 +9,12 @@ import pytest
 
 from index.catalog import Catalog
 from index.hash_embedder import HashEmbedder
-from index.lexical import LexicalIndex
-from index.open import LexicalRebuilder, lexical_dir
+from index.open import LexicalRebuilder
 from index.pipeline import Indexer
 from index.store import MemoryVectorStore, SearchFilter
 from rag.answer import RECURRING_TITLE, same_matter, trail_for
 from rag.engine import Engine
-from tests.minutes_factory import FakeItem, FakeMeeting, write_meetings
+from tests.minutes_factory import FakeItem, FakeMeeting, engine_for, write_meetings
 
 RECOMMENDATION = (
     "Administrationen indstiller, at hundeskoven ved Langagergård indhegnes for 150.000 kr."
@@ -76,13 +75,7 @@ def engine(tmp_path: Path) -> Engine:
             (FakeItem(10, "Cykelsti på Kirkevej", "24/8", decision="Udsat."),),
         ),
     }
-    db = tmp_path / "db"
-    catalog = Catalog.open(db)
-    store, embedder = MemoryVectorStore(), HashEmbedder()
-    paths = write_meetings(tmp_path / "minutes", meetings)
-    Indexer(db, catalog, store, embedder, LexicalRebuilder(db)).run(paths)
-    lexical = LexicalIndex.load(lexical_dir(db))
-    return Engine(catalog, store, embedder, lexical)
+    return engine_for(tmp_path, meetings)
 
 
 def test_a_decision_answer_follows_the_case_to_what_was_approved(engine: Engine) -> None:

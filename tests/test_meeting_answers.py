@@ -6,15 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from index.catalog import Catalog
-from index.hash_embedder import HashEmbedder
-from index.lexical import LexicalIndex
-from index.open import LexicalRebuilder, lexical_dir
-from index.pipeline import Indexer
-from index.store import MemoryVectorStore
 from rag.engine import Engine
 from rag.query import meeting_detail
-from tests.minutes_factory import FakeItem, FakeMeeting, write_meetings
+from tests.minutes_factory import FakeItem, FakeMeeting, engine_for
 
 PEOPLE = ("Anna Holm", "Bo Lind", "Carl Ravn (sekretær)")
 
@@ -50,13 +44,7 @@ def engine(tmp_path: Path) -> Engine:
         ),
         "b.txt": FakeMeeting("10-06-2024", "Direktionen", (FakeItem(1, "Budget 2025"),)),
     }
-    db = tmp_path / "db"
-    catalog = Catalog.open(db)
-    store, embedder = MemoryVectorStore(), HashEmbedder()
-    Indexer(db, catalog, store, embedder, LexicalRebuilder(db)).run(
-        write_meetings(tmp_path / "minutes", meetings)
-    )
-    return Engine(catalog, store, embedder, LexicalIndex.load(lexical_dir(db)))
+    return engine_for(tmp_path, meetings)
 
 
 def test_who_took_part_lists_the_participants_and_cites_the_meeting(engine: Engine) -> None:
