@@ -135,6 +135,10 @@ _POINTS_OF_RECOMMENDATION = re.compile(
 )
 
 
+# "at fagudvalgenes indstilling godkendes": the committees' recommendations before this one.
+_COMMITTEES_RECOMMENDATION = re.compile(r"\b(?:fag)?udvalgenes\s+indstilling", re.I)
+
+
 def follows_recommendation(decision_text: str) -> str | None:
     """When a decision just approves an earlier recommendation, the body that made it
     ("" when the text does not name one); None when the decision stands on its own."""
@@ -150,7 +154,8 @@ def follows_recommendation(decision_text: str) -> str | None:
         or _FOLLOWS_RECOMMENDATION.search(text)
     )
     if not match:
-        return "" if _POINTS_OF_RECOMMENDATION.search(text) else None
+        earlier = _POINTS_OF_RECOMMENDATION.search(text) or _COMMITTEES_RECOMMENDATION.search(text)
+        return "" if earlier else None
     body = match.group("body")
     return body.strip() if body else ""
 

@@ -395,6 +395,9 @@ _DECISION = re.compile(
     r"godkend\w*|afgjort|afgørelse\w*|valgt|valgte|"
     r"decid\w*|decision\w*|approv\w*|adopted|resolved|resolution\w*|agreed)\b"
 )
+# "Skal kommunen selv ansætte tryghedsvagterne?", "Fik plejecentret dispensation?": a yes/no
+# question about what the municipality does is answered by what it decided.
+_YES_NO = re.compile(r"\s*(?:skal|må|får|fik|vil|blev|bliver|kommer|kan|gik|godkendte)\s+\w+")
 _LATEST = re.compile(
     r"\b(?:sidste|seneste|forrige|nyeste|sidst\s+afholdte|senest\s+afholdte)\s+"
     r"(?:\w+\s+)?\w*møde\w*|"
@@ -546,7 +549,7 @@ def parse_query(question: str, today: date, known_bodies: Sequence[str]) -> Quer
         kind = "count"
     elif _LIST.search(folded):
         kind = "list"
-    elif _DECISION.search(folded):
+    elif _DECISION.search(folded) or _YES_NO.match(folded):
         kind = "decision"
     elif case_number is not None:
         rest = [

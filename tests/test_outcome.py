@@ -63,6 +63,7 @@ def test_following_a_recommendation(text: str, body: str | None) -> None:
         ("Byrådet godkendte økonomiudvalgets indstilling.", "Økonomiudvalget"),
         ("Økonomiudvalget anbefaler, at indstillingens punkt 1, 2 og 3 godkendes.", ""),
         ("Økonomiudvalget anbefaler, at indstillingspunkt 1-5 godkendes med bemærkning.", ""),
+        ("Økonomiudvalget anbefaler overfor Byrådet, at fagudvalgenes indstilling godkendes.", ""),
         ("Orienteringen blev taget til efterretning.", None),
     ],
 )

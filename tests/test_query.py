@@ -179,6 +179,12 @@ def test_no_known_bodies() -> None:
         ("EMN-2025-003383", "case"),
         ("Hvad blev besluttet i sag 16/5057?", "decision"),
         ("Hvad handler sag 17/163 om?", "fact"),
+        # A yes/no question about what the municipality does is answered by its decision.
+        ("Skal kommunen selv ansætte tryghedsvagterne?", "decision"),
+        ("Fik det nye plejecenter dispensation fra lokalplanen?", "decision"),
+        ("Må børn komme på biblioteket alene?", "decision"),
+        ("Hvem skal være ny forpagter af caféen?", "fact"),
+        ("Har kommunen en plan for klimatilpasning?", "fact"),
     ],
 )
 def test_kind(question: str, kind: str) -> None:
