@@ -227,11 +227,21 @@ def stats(db: str | None, as_json: bool) -> None:
 
 # -- ask -----------------------------------------------------------------------------------
 def _filter(
-    body: tuple[str, ...], date_from: str | None, date_to: str | None, case: str | None
+    body: tuple[str, ...],
+    date_from: str | None,
+    date_to: str | None,
+    case: str | None,
+    municipality: str | None = None,
 ) -> Any:
     from index.store import SearchFilter
 
-    return SearchFilter(bodies=body, date_from=date_from, date_to=date_to, case_number=case)
+    return SearchFilter(
+        bodies=body,
+        municipality=municipality,
+        date_from=date_from,
+        date_to=date_to,
+        case_number=case,
+    )
 
 
 def _open_engine(settings: Settings) -> Any:
@@ -277,6 +287,7 @@ iso_date = click.DateTime(formats=["%Y-%m-%d"])
 @click.option("--from", "date_from", type=iso_date, help="Earliest meeting date, YYYY-MM-DD.")
 @click.option("--to", "date_to", type=iso_date, help="Latest meeting date, YYYY-MM-DD.")
 @click.option("--case", help="Only this case number, e.g. 17/163.")
+@click.option("--municipality", help="Only this municipality, e.g. Greve.")
 @click.option("--k", default=5, show_default=True, help="How many agenda items to consider.")
 @click.argument("question", nargs=-1, required=True)
 def ask(
@@ -287,6 +298,7 @@ def ask(
     date_from: Any,
     date_to: Any,
     case: str | None,
+    municipality: str | None,
     k: int,
     question: tuple[str, ...],
 ) -> None:
@@ -294,11 +306,22 @@ def ask(
     from rag.engine import answer_to_json
 
     engine = _open_engine(_settings(db, embed_model))
+    if municipality:
+        known = list(engine.catalog.stats().municipalities)
+        spelled = {m.casefold(): m for m in known}.get(municipality.casefold())
+        if spelled is None:
+            _fail(
+                f"No minutes from the municipality {municipality!r} are indexed; "
+                f"the index holds: {', '.join(known) or 'none'}."
+            )
+            return
+        municipality = spelled
     search_filter = _filter(
         body,
         date_from.date().isoformat() if date_from else None,
         date_to.date().isoformat() if date_to else None,
         case,
+        municipality,
     )
     answer = engine.ask(" ".join(question), search_filter, k)
     if as_json:
