@@ -167,6 +167,16 @@ def test_filters_become_a_search_filter() -> None:
     assert ui.build_filter(ui.Filters(("Byrådet",), "", "", ui.ALL_MUNICIPALITIES)) == SearchFilter(
         bodies=("Byrådet",)
     )
+    assert ui.build_filter(ui.Filters(case_number=" emn-2025-003383 ")) == SearchFilter(
+        case_number="EMN-2025-003383"
+    )
+
+
+def test_case_filter_answers_from_that_case(engine: Engine) -> None:
+    turns = ask(engine, "Hvad blev der besluttet?", filters=ui.Filters(case_number="24/2"))
+    text = final(turns)
+    assert "Kunstgræsbane i Hundige" in text
+    assert "Solgården" not in text
 
 
 def test_body_filter_narrows_the_answer(engine: Engine) -> None:

@@ -143,6 +143,7 @@ class Filters:
     date_from: str = ""
     date_to: str = ""
     municipality: str | None = None
+    case_number: str = ""
 
 
 def _parse_date(value: str, label: str) -> str | None:
@@ -179,6 +180,7 @@ def build_filter(filters: Filters | None) -> SearchFilter | None:
         municipality=municipality or None,
         date_from=date_from,
         date_to=date_to,
+        case_number=(filters.case_number or "").strip().upper() or None,
     )
     return None if search_filter.is_empty else search_filter
 
@@ -1065,6 +1067,13 @@ def build_app(
                             min_width=150,
                             elem_id="date-to",
                         )
+                        case_filter = gr.Textbox(
+                            label="Sagsnummer",
+                            placeholder="fx 24-006588",
+                            scale=1,
+                            min_width=150,
+                            elem_id="case-filter",
+                        )
                         municipality = gr.Dropdown(
                             choices=[ALL_MUNICIPALITIES, *municipalities],
                             value=ALL_MUNICIPALITIES,
@@ -1099,6 +1108,7 @@ def build_app(
             start: str,
             end: str,
             town: str | None,
+            case: str | None,
         ) -> Iterator[tuple[Any, ...]]:
             current = app.usable()
             if current is None:
@@ -1109,7 +1119,7 @@ def build_app(
                 ]
                 yield said, "", gr.skip(), gr.skip(), [], gr.skip(), gr.skip()
                 return
-            filters = Filters(tuple(chosen_bodies or ()), start or "", end or "", town)
+            filters = Filters(tuple(chosen_bodies or ()), start or "", end or "", town, case or "")
             try:
                 for turn in respond(current, text, history, filters, delay=stream_delay):
                     yield (
@@ -1126,7 +1136,7 @@ def build_app(
                 said = [*history, {"role": "assistant", "content": ERROR_MESSAGE}]
                 yield said, "", gr.skip(), gr.skip(), [], gr.skip(), gr.skip()
 
-        ask_inputs = [question, chatbot, body_filter, date_from, date_to, municipality]
+        ask_inputs = [question, chatbot, body_filter, date_from, date_to, municipality, case_filter]
         ask_outputs = [chatbot, question, sources, trail_view, refs, sources_view, item_view]
         for trigger in (question.submit, send.click):
             trigger(
@@ -1265,6 +1275,7 @@ def build_app(
             date_from: str | None = None,
             date_to: str | None = None,
             municipality: str | None = None,
+            case_number: str | None = None,
         ) -> dict[str, Any]:
             """Search the Danish municipal meeting minutes and answer a question with citations.
 
@@ -1277,6 +1288,7 @@ def build_app(
                 date_from: Earliest meeting date, YYYY-MM-DD; empty for no limit.
                 date_to: Latest meeting date, YYYY-MM-DD; empty for no limit.
                 municipality: Only this municipality; empty for all.
+                case_number: Only this case number, e.g. "24-006588"; empty for all.
 
             Returns:
                 The answer: question, answer text, found, citations (body, meeting date, item
@@ -1286,7 +1298,9 @@ def build_app(
             current = app.usable()
             if current is None:
                 raise gr.Error(app.notice or EMPTY_ARCHIVE, title="Fejl", print_exception=False)
-            filters = Filters(tuple(bodies or ()), date_from or "", date_to or "", municipality)
+            filters = Filters(
+                tuple(bodies or ()), date_from or "", date_to or "", municipality, case_number or ""
+            )
             try:
                 search_filter = build_filter(filters)
             except FilterError as error:
