@@ -226,6 +226,12 @@ def _span_of(kind: str, m: re.Match[str], today: date) -> tuple[date, date] | No
         return None
 
 
+# "Hvem skal gøre rent fra maj 2025?", "How much will parents pay from June 2024?": with a
+# verb about what is to come, "fra/from" a time says when something takes effect, which was
+# decided at some earlier meeting, not which meetings to search.
+_FUTURE = re.compile(r"\b(?:skal|vil|bliver|kommer til at|fremover|will|shall|going to)\b")
+
+
 def _dates(text: str, today: date) -> tuple[str | None, str | None]:
     """The meeting-date range a (folded, case-numbers-blanked) question asks for."""
     mentions: list[tuple[int, int, str, str, date, date]] = []  # start, end, kind, marker, …
@@ -274,8 +280,8 @@ def _dates(text: str, today: date) -> tuple[str | None, str | None]:
             continue  # "udsat til maj 2024", "budget 2019 og 2020": not when the meeting was
         else:
             plain.append((lo, hi))
-    if opened is not None:  # "referat fra 20-09-2016", "sager fra 2020": that time itself
-        plain.append(opened)
+    if opened is not None and not _FUTURE.search(text):
+        plain.append(opened)  # "referat fra 20-09-2016", "sager fra 2020": that time itself
     if plain and first is None and last is None:
         first = min(lo for lo, _ in plain)
         last = max(hi for _, hi in plain)

@@ -45,6 +45,10 @@ def parse(question: str, bodies: tuple[str, ...] = BODIES) -> QueryIntent:
         ("sager før maj 2024", None, "2024-04-30"),
         ("siden 2021", "2021-01-01", None),
         ("sager fra 2020", "2020-01-01", "2020-12-31"),  # "fra" with no "til": that year
+        # With a verb about what is to come, "fra/from" says when something takes effect.
+        ("Hvem skal gøre rent på rådhuset fra maj 2025?", None, None),
+        ("How much will parents pay for lunch from June 2024?", None, None),
+        ("Hvad skal der ske fra juni 2024 til august 2024?", "2024-06-01", "2024-08-31"),
         ("mellem 2018 og 2020", "2018-01-01", "2020-12-31"),
         ("i perioden 2018-2020", "2018-01-01", "2020-12-31"),
         ("fra marts 2019 til juni 2020", "2019-03-01", "2020-06-30"),
