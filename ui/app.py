@@ -161,6 +161,13 @@ def _parse_date(value: str, label: str) -> str | None:
     )
 
 
+def _filter_box(label: str, placeholder: str, elem_id: str) -> Any:
+    """One small text field of the filter row (dates, case number)."""
+    import gradio as gr
+
+    return gr.Textbox(label=label, placeholder=placeholder, scale=1, min_width=150, elem_id=elem_id)
+
+
 def build_filter(filters: Filters | None) -> SearchFilter | None:
     """The SearchFilter the user chose, None for no restriction; FilterError when unusable."""
     if filters is None:
@@ -1053,27 +1060,9 @@ def build_app(
                             scale=2,
                             min_width=200,
                         )
-                        date_from = gr.Textbox(
-                            label="Fra dato",
-                            placeholder="ÅÅÅÅ-MM-DD",
-                            scale=1,
-                            min_width=150,
-                            elem_id="date-from",
-                        )
-                        date_to = gr.Textbox(
-                            label="Til dato",
-                            placeholder="ÅÅÅÅ-MM-DD",
-                            scale=1,
-                            min_width=150,
-                            elem_id="date-to",
-                        )
-                        case_filter = gr.Textbox(
-                            label="Sagsnummer",
-                            placeholder="fx 24-006588",
-                            scale=1,
-                            min_width=150,
-                            elem_id="case-filter",
-                        )
+                        date_from = _filter_box("Fra dato", "ÅÅÅÅ-MM-DD", "date-from")
+                        date_to = _filter_box("Til dato", "ÅÅÅÅ-MM-DD", "date-to")
+                        case_filter = _filter_box("Sagsnummer", "fx 24-006588", "case-filter")
                         municipality = gr.Dropdown(
                             choices=[ALL_MUNICIPALITIES, *municipalities],
                             value=ALL_MUNICIPALITIES,
