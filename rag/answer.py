@@ -20,7 +20,7 @@ from index.store import SearchFilter
 from rag.evidence import content_terms, match_weight
 from rag.outcome import approves_the_proposal, follows_recommendation, outcome_of, vote_of
 from rag.query import QueryIntent, translate_terms
-from rag.retriever import ItemHit, Retrieval, Retriever
+from rag.retriever import WEAK_COVERAGE, ItemHit, Retrieval, Retriever
 
 
 @dataclass(frozen=True)
@@ -29,7 +29,7 @@ class AnswerConfig:
     # is answered when the best item covers enough of its content words (rag.evidence), or
     # some of them with a close vector; an English one, which shares no words with Danish
     # minutes, by vector similarity alone.
-    min_coverage: float = 0.28
+    min_coverage: float = WEAK_COVERAGE
     min_coverage_when_close: float = 0.10
     close_dense: float = 0.88
     # A place or a name alone does not answer a question about a thing there ("a swimming
@@ -481,6 +481,13 @@ def _matter_terms(title: str) -> frozenset[str]:
     )
 
 
+def _title_overlap(own: frozenset[str], theirs: frozenset[str]) -> float:
+    """Share of the shorter title's words that the other title has too (0 for an empty one)."""
+    if not own or not theirs:
+        return 0.0
+    return len(own & theirs) / min(len(own), len(theirs))
+
+
 def same_matter(catalog: Catalog, record: ItemRecord) -> list[ItemRecord]:
     """Items whose titles say they are the same matter as ``record``'s, within two years: a
     title of at least three words sharing ``MATTER_OVERLAP`` of them. Closed items (no case
@@ -502,7 +509,7 @@ def same_matter(catalog: Catalog, record: ItemRecord) -> list[ItemRecord]:
             if (
                 len(theirs) >= 3
                 and abs(int(meeting_date[:4]) - year) <= MATTER_YEARS
-                and len(own & theirs) / min(len(own), len(theirs)) >= MATTER_OVERLAP
+                and _title_overlap(own, theirs) >= MATTER_OVERLAP
             ):
                 matches.add(item_id)
     if len(matches) > RECURRING_TITLE:
@@ -569,8 +576,7 @@ def final_step(catalog: Catalog, record: ItemRecord, trail: Sequence[TrailStep])
             return record
         if step.meeting_date == record.meeting_date:
             continue  # another item of the same meeting is another matter
-        words = _matter_terms(step.title)
-        if own and words and len(own & words) / min(len(own), len(words)) >= 0.5:
+        if _title_overlap(own, _matter_terms(step.title)) >= 0.5:
             found = catalog.item(step.item_id)
             if found is not None and found.item.decisions:
                 return found
@@ -712,7 +718,6 @@ def _compose(
         record = final_step(catalog, record, trail)
     item = record.item
     if wants_decision and item.decisions:
-        shown: set[str] = set()
         # This meeting's own decision first, then what it approved, then any earlier
         # decisions the item repeats that the approvals did not already show, newest first.
         own = own_decision(record)
@@ -733,7 +738,7 @@ def _compose(
                 f"{who} besluttede den {when} ({where}) [{len(citations)}]:\n"
                 f"{_quote(decision.text)}"
             )
-            _what_was_approved(catalog, record, decision, trail, citations, parts, shown)
+            _what_was_approved(catalog, record, decision, trail, citations, parts)
     else:
         # The whole item, not only the passages retrieval ranked: the sentence that holds the
         # answer is often beside the one that matched the question best.
@@ -754,7 +759,7 @@ def _compose(
             decision = own_decision(record)
             citations.append(_citation(record, decision.text, "Beslutning", decision))
             parts.append(f"Beslutning [{len(citations)}]:\n{_quote(decision.text)}")
-            _what_was_approved(catalog, record, decision, trail, citations, parts, set())
+            _what_was_approved(catalog, record, decision, trail, citations, parts)
     see_also = []
     cited = {c.item_id for c in citations} | {record.item_id}
     for hit in [h for h in strong if h.record.item_id not in cited][: config.citations - 1]:
@@ -775,12 +780,11 @@ def _what_was_approved(
     trail: Sequence[TrailStep],
     citations: list[Citation],
     parts: list[str],
-    shown: set[str],
 ) -> None:
     """After a decision that only approves a recommendation ("Byrådet godkendte
     Økonomiudvalgets indstilling", "Godkendt."), quote what it approved: the earlier bodies'
-    decisions it follows, and the Indstilling the last of them approved. Each quote once
-    (``shown`` holds the item ids whose Indstilling is already quoted)."""
+    decisions it follows, and the Indstilling the last of them approved. A text already
+    quoted in ``citations`` is not quoted again."""
     approved: tuple[ItemRecord, Decision] = (record, decision)
     for previous, earlier in recommendation_chain(catalog, record, decision, trail):
         if any(c.quote == earlier.text for c in citations):
@@ -793,9 +797,10 @@ def _what_was_approved(
         approved = (previous, earlier)
     source, last = approved
     proposal = recommendation_section(source.item)
-    if proposal is None or shown or not approves_the_proposal(last.text):
+    if proposal is None or not approves_the_proposal(last.text):
         return
-    shown.add(source.item_id)
+    if any(c.quote == proposal.text for c in citations):
+        return
     citations.append(_citation(source, proposal.text, proposal.name))
     parts.append(
         f"Indstillingen, som blev godkendt ({source.body}, {danish_date(source.meeting_date)}, "

@@ -20,8 +20,8 @@ from rag.evidence import coverage, item_texts
 from rag.fusion import group_by, reciprocal_rank_fusion
 from rag.query import QueryIntent, parse_query
 
-# Below this share of the question's content words an item hardly answers it (the "not found"
-# threshold of rag.answer.AnswerConfig.min_coverage).
+# Below this share of the question's content words an item hardly answers it: the default
+# "not found" threshold (rag.answer.AnswerConfig.min_coverage), and when a date hint gives way.
 WEAK_COVERAGE = 0.28
 
 
@@ -112,14 +112,19 @@ class Retriever:
         vector = self.embedder.embed_query(question)
         hits = self._search(question, intent, search_filter, k, vector)
         undated = replace(search_filter, date_from=user.date_from, date_to=user.date_to)
-        if undated != search_filter:
+        if undated != search_filter and _best_coverage(hits) < WEAK_COVERAGE:
             # A time in the question may say when something applies rather than when it was
             # decided: "the sickness absence in 2024" is reported in 2025, "prices from June"
             # were set in January. When the question's time leaves nothing that covers the
             # question while other meetings clearly do, search those.
             wider = self._search(question, intent, undated, k, vector)
-            if _clearly_better(wider, hits):
+            margin = _best_coverage(wider[:1]) - _best_coverage(hits)
+            if wider and (not hits or margin >= HINT_OVERRIDE_MARGIN):
                 search_filter, hits = undated, wider
+        if not hits and search_filter != user:
+            # The question's own hints were too narrow (a body or case with no match): fall
+            # back to the user's filters rather than answer nothing.
+            search_filter, hits = user, self._search(question, intent, user, k, vector)
         return Retrieval(intent, search_filter, tuple(hits))
 
     def _coverage(
@@ -201,15 +206,15 @@ class Retriever:
         ]
         grouped = group_by(boosted, lambda c: chunks[c].item_id, per_group=len(boosted) or 1)
         hits: list[ItemHit] = []
+        # An English question is measured by the glossary's Danish words for its content words
+        # (its search text), the only ones Danish minutes can contain.
+        english = intent.language == "en"
+        asked = intent.search_text if english else question
         for item_key, members in grouped[:k]:
             record = self.catalog.item(item_key)
             if record is None:
                 continue
             passages = [Passage(chunks[c], score) for c, score in members]
-            # An English question is measured by the glossary's Danish words for its content
-            # words (its search text), the only ones Danish minutes can contain.
-            asked = intent.search_text if intent.language == "en" else question
-            english = intent.language == "en"
             covered, topic_covered = self._coverage(asked, record, search_filter, english)
             hits.append(
                 ItemHit(
@@ -230,13 +235,9 @@ class Retriever:
 HINT_OVERRIDE_MARGIN = 0.3
 
 
-def _clearly_better(wider: Sequence[ItemHit], narrow: Sequence[ItemHit]) -> bool:
-    if not wider:
-        return False
-    if not narrow:
-        return True
-    best = max(h.coverage for h in narrow[:3])
-    return best < WEAK_COVERAGE and wider[0].coverage >= best + HINT_OVERRIDE_MARGIN
+def _best_coverage(hits: Sequence[ItemHit]) -> float:
+    """The best coverage among the first three hits (0 for none): what "not found" looks at."""
+    return max((h.coverage for h in hits[:3]), default=0.0)
 
 
 def _tie_ordered(

@@ -1,0 +1,68 @@
+"""What the question says about time and cases narrows the search, and gives way when it
+leaves nothing that answers."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from index.embedder import Vectors
+from index.store import SearchFilter
+from rag.engine import Engine
+from rag.query import QueryIntent
+from rag.retriever import ItemHit, Retriever
+from tests.minutes_factory import engine_for, solgaarden_case
+
+
+@pytest.fixture
+def engine(tmp_path: Path) -> Engine:
+    return engine_for(tmp_path, solgaarden_case("HEMMELIGT-H1"))
+
+
+def count_searches(monkeypatch: pytest.MonkeyPatch) -> list[SearchFilter]:
+    filters: list[SearchFilter] = []
+    search = Retriever._search
+
+    def counted(
+        self: Retriever,
+        question: str,
+        intent: QueryIntent,
+        search_filter: SearchFilter,
+        k: int,
+        vector: Vectors | None = None,
+    ) -> list[ItemHit]:
+        filters.append(search_filter)
+        return search(self, question, intent, search_filter, k, vector)
+
+    monkeypatch.setattr(Retriever, "_search", counted)
+    return filters
+
+
+def test_a_date_that_finds_the_matter_is_kept_and_searched_once(
+    engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    searched = count_searches(monkeypatch)
+    found = engine.retriever.search("Hvad blev der besluttet om Solgården i april 2024?")
+    assert (found.search_filter.date_from, found.search_filter.date_to) == (
+        "2024-04-01",
+        "2024-04-30",
+    )
+    assert found.hits and found.hits[0].record.meeting_date == "2024-04-09"
+    assert len(searched) == 1
+
+
+def test_a_date_that_leaves_nothing_gives_way(engine: Engine) -> None:
+    found = engine.retriever.search("Hvad blev der besluttet om Solgården i 2019?")
+    assert found.search_filter == SearchFilter()
+    assert any(h.record.title == "Solgården udvides" for h in found.hits)
+
+
+def test_a_case_number_no_item_has_falls_back_to_the_users_filters(engine: Engine) -> None:
+    found = engine.retriever.search(
+        "Hvad blev der besluttet om Solgården i sag 99/999?", SearchFilter(bodies=("Byrådet",))
+    )
+    assert found.search_filter == SearchFilter(bodies=("Byrådet",))
+    assert [h.record.body for h in found.hits] and all(
+        h.record.body == "Byrådet" for h in found.hits
+    )
