@@ -445,6 +445,15 @@ class Catalog:
             for row in rows
         ]
 
+    def first_item(self, meeting_id: str) -> ItemRecord | None:
+        """The meeting's first agenda item: where a citation of the meeting itself points."""
+        found = self._item_records(
+            "WHERE i.meeting_id=? AND i.ordinal="
+            "(SELECT MIN(ordinal) FROM items WHERE meeting_id=?)",
+            (meeting_id, meeting_id),
+        )
+        return found[0] if found else None
+
     def titles_like(self, word: str, limit: int) -> list[tuple[str, str, str]]:
         """(item id, title, meeting date) of up to ``limit`` items whose title contains
         ``word``: cheap, for choosing which items to load whole."""
@@ -454,6 +463,13 @@ class Catalog:
             (f"%{word}%", limit),
         ).fetchall()
         return [(str(r[0]), str(r[1]), str(r[2])) for r in rows]
+
+    def municipalities(self) -> list[str]:
+        rows = self._db.execute(
+            "SELECT DISTINCT municipality FROM meetings WHERE municipality IS NOT NULL"
+            " ORDER BY municipality"
+        )
+        return [r[0] for r in rows]
 
     def bodies(self) -> list[str]:
         return [r[0] for r in self._db.execute("SELECT DISTINCT body FROM meetings ORDER BY body")]
@@ -473,13 +489,7 @@ class Catalog:
         ).fetchone()
         items, closed = one("SELECT COUNT(*), COALESCE(SUM(closed),0) FROM items").fetchone()
         chunks = one("SELECT COUNT(*) FROM chunks").fetchone()[0]
-        municipalities = tuple(
-            r[0]
-            for r in one(
-                "SELECT DISTINCT municipality FROM meetings WHERE municipality IS NOT NULL"
-                " ORDER BY municipality"
-            )
-        )
+        municipalities = tuple(self.municipalities())
         last_indexed = one("SELECT MAX(indexed_at) FROM files").fetchone()[0]
         return CatalogStats(
             files=files,

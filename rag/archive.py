@@ -163,18 +163,12 @@ def answer_about_meeting(
     lines, citations = [], []
     for meeting in meetings:
         # The meeting is cited by its first item, the page an item view can open.
-        items = [
-            r
-            for r in retriever.catalog.items_where(
-                (meeting.body,), meeting.meeting_date, meeting.meeting_date
-            )
-            if r.meeting_id == meeting.meeting_id
-        ]
+        first = retriever.catalog.first_item(meeting.meeting_id)
         line = _meeting_line(meeting, detail)
         # The quote is what the minutes say, not the sentence built around it.
         said = meeting.location if detail == "place" else ", ".join(meeting.participants)
-        if items:
-            citations.append(_citation(items[0], said or None, "Mødet"))
+        if first is not None:
+            citations.append(_citation(first, said or None, "Mødet"))
             line += f" [{len(citations)}]"
         lines.append(line)
     return Answer(

@@ -307,7 +307,7 @@ def ask(
 
     engine = _open_engine(_settings(db, embed_model))
     if municipality:
-        known = list(engine.catalog.stats().municipalities)
+        known = engine.catalog.municipalities()
         spelled = {m.casefold(): m for m in known}.get(municipality.casefold())
         if spelled is None:
             _fail(
