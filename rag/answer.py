@@ -671,12 +671,19 @@ def _compose(
         for h in hits[: config.evidence_depth]
         if evidence_ok(h, intent, config) or retrieval.search_filter.case_number
     ]
-    if not strong:
+    unseen_names = () if retrieval.search_filter.case_number else retrieval.unseen_names
+    if not strong or unseen_names:
         suggestions = tuple(
             _citation(h.record, None if h.record.item.closed else h.passages[0].chunk.text, None)
             for h in hits[:3]
         )
         text = "Referaterne ser ikke ud til at svare på det spørgsmål."
+        if unseen_names:
+            # Not echoed: a name asked about may be one only a closed item's text holds.
+            text = (
+                "Referaterne ser ikke ud til at svare på det spørgsmål: et navn i spørgsmålet "
+                "står ikke i nogen af de offentlige referater."
+            )
         if suggestions:
             text += " De nærmeste punkter er:\n" + "\n".join(f"- {s.label}" for s in suggestions)
         return Answer(question, text, False, suggestions=suggestions, kind=intent.kind)

@@ -44,6 +44,17 @@ def proper_terms(question: str) -> set[str]:
     return names
 
 
+def name_words(question: str) -> list[str]:
+    """Words written as a name: a capital letter, then small letters, other than the first word
+    ("Esbjerg", "Solgårdens"). Acronyms and product names ("SOSU", "ChatGPT") are left out:
+    minutes often write those another way ("social- og sundhedsassistent", "generativ AI")."""
+    return [
+        word
+        for n, match in enumerate(_WORD.finditer(question))
+        if n > 0 and (word := match.group())[:1].isupper() and word[1:].islower()
+    ]
+
+
 # "Hvilket firma ...", "hvilken entreprenør ...", "which company": the word after it names the
 # kind of answer wanted, which the minutes name by the answer itself ("Grønbane ApS").
 _ANSWER_KIND = re.compile(r"\b(?:hvilke[nt]?|which)\s+([^\W\d_]+)", re.IGNORECASE)

@@ -16,7 +16,7 @@ from index.facets import ChunkFacets
 from index.lexical import LexicalIndex
 from index.models import Chunk
 from index.store import SearchFilter, VectorStore
-from rag.evidence import coverage, item_texts
+from rag.evidence import coverage, item_texts, name_words
 from rag.fusion import group_by, reciprocal_rank_fusion
 from rag.query import QueryIntent, parse_query
 
@@ -58,6 +58,9 @@ class Retrieval:
     intent: QueryIntent
     search_filter: SearchFilter
     hits: tuple[ItemHit, ...]
+    # Names in the question ("Esbjerg") that no minutes in the archive contain: a question
+    # about a place or party the minutes never mention is not answered by them.
+    unseen_names: tuple[str, ...] = ()
 
 
 def merge_filters(user: SearchFilter, intent: QueryIntent, catalog: Catalog) -> SearchFilter:
@@ -125,7 +128,13 @@ class Retriever:
             # The question's own hints were too narrow (a body or case with no match): fall
             # back to the user's filters rather than answer nothing.
             search_filter, hits = user, self._search(question, intent, user, k, vector)
-        return Retrieval(intent, search_filter, tuple(hits))
+        return Retrieval(intent, search_filter, tuple(hits), self._unseen_names(question, intent))
+
+    def _unseen_names(self, question: str, intent: QueryIntent) -> tuple[str, ...]:
+        # English capitalises more than names ("Christmas"), and its words are not Danish.
+        if self.lexical is None or not len(self.lexical) or intent.language == "en":
+            return ()
+        return tuple(name for name in name_words(question) if self.lexical.unknown_words(name))
 
     def _coverage(
         self, question: str, record: ItemRecord, search_filter: SearchFilter, english: bool
