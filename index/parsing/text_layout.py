@@ -559,8 +559,14 @@ def _find_item_starts(lines: list[str], toc: _Toc | None) -> list[_ItemStart]:
             continue
         if not _in_sequence(starts, number, title) and not _labelled_below(lines, index):
             continue  # a repeated number is kept only with its own "Sagsnr." line below
-        if toc_numbers and number not in toc_numbers:
-            continue  # "2024. Det ..." is a wrapped sentence, not item 2024
+        if (
+            toc_numbers
+            and number not in toc_numbers
+            and not (_in_sequence(starts, number, title) and _labelled_below(lines, index))
+        ):
+            # "2024. Det ..." is a wrapped sentence, not item 2024. An item the table lost
+            # (its page number cut off at a page break) still has its own "Sagsnr." line.
+            continue
         listed = number in toc_numbers and (
             _same_start(toc_numbers[number], title) or _same_start(title, toc_numbers[number])
         )
