@@ -707,3 +707,43 @@ def test_a_lower_open_punkt_line_is_body_text() -> None:
     raw = MINI.replace("Godkendt.\n", "Godkendt.\n\nPunkt 1: behandles igen i juni.\n")
     (item,) = parse(raw.encode(), "mini.txt").items
     assert item.decisions[0].text == "Godkendt.\n\nPunkt 1: behandles igen i juni."
+
+
+_EDOC_TWO_LISTED = """Referat
+Økonomiudvalget
+tirsdag den 5. marts 2024, kl. 13:00
+INDHOLDSFORTEGNELSE
+1. Budget 3
+2. Cykelsti langs Havnevej 4
+1. Budget
+Sagsnr.: 10/1
+Budgettet blev drøftet.
+2. Cykelsti langs Havnevej
+Sagsnr.: 10/2
+Cykelstien anlægges.
+3. Lukket punkt: Personalesag
+Fortroligt: en medarbejders sygdom.
+"""
+
+
+def test_an_unlisted_closed_edoc_heading_still_starts_a_closed_item() -> None:
+    # The table lost its last entry and the closed item has no "Sagsnr." line: its heading
+    # alone must end the open item before it.
+    meeting = parse(_EDOC_TWO_LISTED.encode(), "edoc.txt")
+    assert [(item.number, item.closed) for item in meeting.items] == [
+        (1, False),
+        (2, False),
+        (3, True),
+    ]
+    assert meeting.items[1].sections[0].text.endswith("Cykelstien anlægges.")
+    assert_closed_text_absent(meeting, ["medarbejders sygdom"])
+
+
+def test_an_unlisted_numbered_line_without_a_case_line_stays_text() -> None:
+    raw = _EDOC_TWO_LISTED.replace(
+        "3. Lukket punkt: Personalesag\nFortroligt: en medarbejders sygdom.\n",
+        "2025. Det er året, hvor stien åbner.\n",
+    )
+    meeting = parse(raw.encode(), "edoc.txt")
+    assert [item.number for item in meeting.items] == [1, 2]
+    assert "2025. Det er året" in meeting.items[1].sections[0].text

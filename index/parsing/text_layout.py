@@ -557,20 +557,20 @@ def _find_item_starts(lines: list[str], toc: _Toc | None) -> list[_ItemStart]:
         title = match.group("title")
         if title[:1].islower():
             continue
-        if not _in_sequence(starts, number, title) and not _labelled_below(lines, index):
+        # A closed heading always starts an item, lest its text be read as the item before's.
+        confirmed = _labelled_below(lines, index) or is_closed_title(title)
+        if not _in_sequence(starts, number, title) and not confirmed:
             continue  # a repeated number is kept only with its own "Sagsnr." line below
-        if (
-            toc_numbers
-            and number not in toc_numbers
-            and not (_in_sequence(starts, number, title) and _labelled_below(lines, index))
-        ):
-            # "2024. Det ..." is a wrapped sentence, not item 2024. An item the table lost
-            # (its page number cut off at a page break) still has its own "Sagsnr." line.
+        rising = bool(starts) and number > starts[-1].number
+        if toc_numbers and number not in toc_numbers and not (rising and confirmed):
+            # "2024. Det ..." is a wrapped sentence, not item 2024. An item the table lost (its
+            # page number cut off at a page break) still has its own "Sagsnr." line, or is
+            # closed, and comes after a listed item (not among the table's own leftover lines).
             continue
         listed = number in toc_numbers and (
             _same_start(toc_numbers[number], title) or _same_start(title, toc_numbers[number])
         )
-        if listed or _labelled_below(lines, index):
+        if listed or confirmed:
             starts.append(_ItemStart(index, number, title))
     return starts
 
