@@ -464,6 +464,13 @@ class Catalog:
         ).fetchall()
         return [(str(r[0]), str(r[1]), str(r[2])) for r in rows]
 
+    def title_count(self, title: str, limit: int) -> int:
+        """How many items carry exactly ``title``, counted up to ``limit``."""
+        row = self._db.execute(
+            "SELECT COUNT(*) FROM (SELECT 1 FROM items WHERE title=? LIMIT ?)", (title, limit)
+        ).fetchone()
+        return int(row[0])
+
     def municipalities(self) -> list[str]:
         rows = self._db.execute(
             "SELECT DISTINCT municipality FROM meetings WHERE municipality IS NOT NULL"

@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import date
+from datetime import date, timedelta
 
 from index.catalog import Catalog, ItemRecord
 from index.chunking import TITLE_SECTION
@@ -470,7 +470,17 @@ MATTER_OVERLAP = 0.75
 # borgmesteren"), not one matter.
 RECURRING_TITLE = 8
 MATTER_YEARS = 2
+RECOMMENDATION_AGE = timedelta(days=92)
 MATTER_CANDIDATES = 60
+
+
+_YEAR = re.compile(r"(?<!\d)(?:19|20)\d\d(?!\d)")
+
+
+def _is_standing_heading(catalog: Catalog, record: ItemRecord) -> bool:
+    """A title under which more than ``RECURRING_TITLE`` items stand: a heading such as
+    "Meddelelser", not a matter."""
+    return catalog.title_count(record.title, RECURRING_TITLE + 1) > RECURRING_TITLE
 
 
 def _matter_terms(title: str) -> frozenset[str]:
@@ -524,7 +534,10 @@ def _recommendation_followed(
     named = follows_recommendation(decision.text)
     if named is None:
         return None
-    earlier = [s for s in trail if s.meeting_date < record.meeting_date and not s.closed]
+    # A recommendation goes on to the next body within weeks; one from months before was
+    # about another step of the matter (an anlægsbevilling, not the later tillægsbevilling).
+    since = (date.fromisoformat(record.meeting_date) - RECOMMENDATION_AGE).isoformat()
+    earlier = [s for s in trail if since <= s.meeting_date < record.meeting_date and not s.closed]
     if named:
         folded = fold(named)[:8]
         earlier = [s for s in earlier if fold(s.body).startswith(folded)] or earlier
@@ -691,6 +704,18 @@ def _compose(
     if retrieval.search_filter.case_number:
         # A question about a case is answered by where the case stands now: its latest item.
         strong.sort(key=lambda h: h.record.meeting_date, reverse=True)
+    elif intent.kind == "decision":
+        # Matters are decided under their own title, not under a standing heading
+        # ("Huskeliste og orientering fra administrationen") that mentions them in passing.
+        # A year the question names but does not search by names the matter ("budgettet for
+        # 2025" is "Budget 2025-28", decided in 2024), so a title with it comes first.
+        years = set() if retrieval.search_filter.date_from else set(_YEAR.findall(question))
+        strong.sort(
+            key=lambda h: (
+                _is_standing_heading(catalog, h.record),
+                not years.intersection(_YEAR.findall(h.record.title)),
+            )
+        )
     top = strong[0]
     if top.record.item.closed:
         citation = _citation(top.record, None, None)

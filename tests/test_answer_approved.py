@@ -3,7 +3,9 @@ follows, and the Indstilling that a bare "Godkendt." approved."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -14,6 +16,7 @@ from index.pipeline import Indexer
 from index.store import MemoryVectorStore, SearchFilter
 from rag.answer import RECURRING_TITLE, same_matter, trail_for
 from rag.engine import Engine
+from rag.retriever import Retrieval
 from tests.minutes_factory import FakeItem, FakeMeeting, engine_for, write_meetings
 
 RECOMMENDATION = (
@@ -158,3 +161,108 @@ def test_a_standing_agenda_heading_is_not_a_matter(tmp_path: Path) -> None:
     first = catalog.items_where(date_to="2024-05-01")[0]
     assert same_matter(catalog, first) == []
     assert trail_for(catalog, first) == ()
+
+
+def test_a_recommendation_from_months_before_is_not_what_was_approved(tmp_path: Path) -> None:
+    # The committee recommended the anlægsbevilling in March; Økonomiudvalget's "indstilling
+    # godkendes" in November is about a later step the committee's March decision never saw.
+    meetings = {
+        "tmu.txt": FakeMeeting(
+            "05-03-2024", "Teknik- og Miljøudvalget", (hundeskov(4, COMMITTEE_DECISION),)
+        ),
+        "oeu.txt": FakeMeeting("13-11-2024", "Økonomiudvalget", (hundeskov(7, FINANCE_DECISION),)),
+    }
+    answer = engine_for(tmp_path, meetings).ask(
+        "Hvad blev der besluttet om hundeskoven ved Langagergård?"
+    )
+    assert answer.found, answer.answer
+    assert answer.citations[0].quote == FINANCE_DECISION
+    assert "Det godkendte forslag" not in answer.answer
+    assert RECOMMENDATION not in answer.answer
+
+
+def test_a_decision_is_answered_from_the_matter_not_a_standing_heading(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    news = "Meddelelser"
+    decided = "Orienteringen blev taget til efterretning."
+    meetings = {
+        f"m{n}.txt": FakeMeeting(
+            f"{n + 1:02d}-0{1 + n % 9}-2024",
+            "Teknik- og Miljøudvalget",
+            (FakeItem(1, news, f"24/{50 + n}", decision=decided),),
+        )
+        for n in range(1, RECURRING_TITLE + 1)
+    }
+    meetings["m0.txt"] = FakeMeeting(
+        "01-01-2024",
+        "Teknik- og Miljøudvalget",
+        (
+            FakeItem(
+                1,
+                news,
+                "24/50",
+                (("Meddelelser", "Hundeskoven ved Langagergård: hundeskoven indhegnes."),),
+                f"Hundeskoven ved Langagergård. {decided}",
+            ),
+            hundeskov(2, "Godkendt, at hundeskoven ved Langagergård indhegnes."),
+        ),
+    )
+    engine = engine_for(tmp_path, meetings)
+    search = engine.retriever.search
+
+    def heading_first(*args: Any, **kwargs: Any) -> Retrieval:
+        # As with real vectors, where a heading's text about the matter can match best.
+        found = search(*args, **kwargs)
+        mentions = [
+            h
+            for h in found.hits
+            if h.record.title == news and "Hundeskov" in h.record.item.decisions[0].text
+        ]
+        hits = [*mentions, *(h for h in found.hits if h not in mentions)]
+        return replace(found, hits=tuple(hits))
+
+    monkeypatch.setattr(engine.retriever, "search", heading_first)
+    question = "Hvad blev der besluttet om hundeskoven ved Langagergård?"
+    assert engine.retriever.search(question).hits[0].record.title == news
+    answer = engine.ask(question)
+    assert answer.found, answer.answer
+    assert answer.citations[0].title == "Hundeskov ved Langagergård"
+
+
+def test_a_year_the_question_names_picks_the_matter_with_it_in_its_title(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def budget(number: int, years: str, decision: str) -> FakeItem:
+        text = f"Budgettet for {years} vedtages. Der er budget for 2025 og overslagsår."
+        return FakeItem(
+            number,
+            f"Budget {years} - 2. behandling",
+            f"2{number}/9",
+            (("Baggrund", text),),
+            decision,
+        )
+
+    meetings = {
+        "b24.txt": FakeMeeting(
+            "02-10-2024", "Byrådet", (budget(4, "2025-28", "Budget 2025-28 vedtaget."),)
+        ),
+        "b25.txt": FakeMeeting(
+            "01-10-2025", "Byrådet", (budget(5, "2026-29", "Budget 2026-29 vedtaget."),)
+        ),
+    }
+    engine = engine_for(tmp_path, meetings)
+    search = engine.retriever.search
+
+    def newest_first(*args: Any, **kwargs: Any) -> Retrieval:
+        found = search(*args, **kwargs)
+        hits = sorted(found.hits, key=lambda h: h.record.meeting_date, reverse=True)
+        return replace(found, hits=tuple(hits))
+
+    monkeypatch.setattr(engine.retriever, "search", newest_first)
+    question = "Hvad besluttede byrådet om budgettet for 2025?"
+    found = engine.retriever.search(question)
+    assert found.search_filter.date_from is None, "2025 names the budget, not when it was decided"
+    assert found.hits[0].record.title == "Budget 2026-29 - 2. behandling"
+    answer = engine.ask(question)
+    assert answer.citations[0].quote == "Budget 2025-28 vedtaget."
