@@ -77,9 +77,14 @@ def match_weight(term: str, item_terms: Set[str]) -> float:
         (term.endswith("t") and term[:-1] in item_terms) or term + "t" in item_terms
     ):
         return 0.8
-    # A compound in the item contains the question's word ("bane" in "kunstgræsbane").
-    if len(term) >= 4 and any(term in other for other in item_terms if len(other) > len(term)):
-        return 1.0
+    # A compound in the item ends in the question's word, its head ("bane" in
+    # "kunstgræsbane"); one that holds it elsewhere ("hold" in "holdning") only partly matches.
+    if len(term) >= 4:
+        longer = [other for other in item_terms if len(other) > len(term) and term in other]
+        if any(other.endswith(term) for other in longer):
+            return 1.0
+        if longer:
+            return 0.5
     # The question's compound contains a word of the item ("plejecenterudvidelsen"): partly.
     if any(len(other) >= 5 and other in term for other in item_terms):
         return 0.5

@@ -36,6 +36,14 @@ def test_a_weak_verbs_past_tense_matches_its_other_forms() -> None:
     assert match_weight("kat", {"kast"}) == 0.0
 
 
+def test_a_compound_matches_fully_only_by_its_head() -> None:
+    # Danish compounds end in their head: a kunstgræsbane is a bane, a holdning is no hold.
+    assert match_weight("bane", {"kunstgræsbane"}) == 1.0
+    assert match_weight("hold", {"holdning"}) == 0.5
+    assert match_weight("kunstgræs", {"kunstgræsbane"}) == 0.5
+    assert match_weight("hold", {"hus"}) == 0.0
+
+
 def _hit(best_dense: float, coverage: float) -> ItemHit:
     item = AgendaItem(number=8, title="Lukkedage på rådhuset i julen 2024")
     record = ItemRecord("i", "m", "f.json", "Økonomiudvalget", "2024-08-28", "Greve", item)
