@@ -491,7 +491,18 @@ _GLOSSARY_PAIRS = (
     "wind turbines:vindmøller|trees:træer|forest:skov|nature:natur|lake:sø|"
     "bridge:bro|path:sti|noise:støj|pollution:forurening|sewage:spildevand|"
     "disabled:handicappede|disability:handicap|refugees:flygtninge|integration:integration|"
-    "pay:betale|pays:betaler|paid:betalt|month:måned|monthly:månedlig|year:år|yearly:årlig"
+    "pay:betale|pays:betaler|paid:betalt|month:måned|monthly:månedlig|year:år|yearly:årlig|"
+    "complaint:klage|complaints:klager|written:skriftlig|application:ansøgning|"
+    "applications:ansøgninger|permit:tilladelse|permission:tilladelse|proposal:forslag|"
+    "meeting:møde|agenda:dagsorden|decision:beslutning|inquiry:henvendelse|"
+    "inquiries:henvendelser|receive:modtage|received:modtaget|director:direktør|"
+    "directors:direktion|manager:leder|association:forening|associations:foreninger|"
+    "club:klub|sports hall:idrætshal|renovation:renovering|maintenance:vedligeholdelse|"
+    "lighting:belysning|savings:besparelser|deficit:underskud|surplus:overskud|"
+    "health:sundhed|culture:kultur|leisure:fritid|education:uddannelse|survey:undersøgelse|"
+    "home care:hjemmepleje|hospital:sygehus|rules:regler|agreement:aftale|lease:leje|"
+    "area:område|district:bydel|village:landsby|train:tog|station:station|"
+    "youth:unge|young people:unge|families:familier|family:familie|abuse:misbrug"
 )
 GLOSSARY: dict[str, str] = dict(pair.split(":") for pair in _GLOSSARY_PAIRS.split("|"))
 _GLOSSARY_RE = re.compile(
