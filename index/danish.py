@@ -166,6 +166,33 @@ def term(token: str) -> str | None:
     return stem_word(token)
 
 
+# A verb and the noun minutes write for the same act: a question asks "skal huset sælges?",
+# the (often closed) item is titled "Salg af ...". Each group's words match one another.
+_RELATED_WORDS = (
+    "sælge salg solgt|købe køb købt|leje udleje udlejning|bygge byggeri|ansætte ansættelse|"
+    "lukke lukning|åbne åbning|renovere renovering|udvide udvidelse|etablere etablering|"
+    "nedlægge nedlæggelse|flytte flytning|betale betaling|bevilge bevilling|søge ansøgning|"
+    "forlænge forlængelse|opføre opførelse|nedrive nedrivning|overtage overtagelse|"
+    "udbyde udbud|anlægge anlæg|afskedige afskedigelse|indføre indførelse|ændre ændring|"
+    "forbyde forbud|tillade tilladelse|nedsætte nedsættelse|spare besparelse"
+)
+
+
+@lru_cache(maxsize=1)
+def _related_groups() -> dict[str, frozenset[str]]:
+    groups: dict[str, frozenset[str]] = {}
+    for group in _RELATED_WORDS.split("|"):
+        stems = frozenset(stem_word(fold(word)) for word in group.split())
+        for one in stems:
+            groups[one] = stems - {one}
+    return groups
+
+
+def related_terms(stem: str) -> frozenset[str]:
+    """Stems of the words that name the same act as ``stem`` ("salg", "solgt" for "sælg")."""
+    return _related_groups().get(stem, frozenset())
+
+
 @lru_cache(maxsize=16_384)
 def term_set(text: str) -> frozenset[str]:
     """``terms(text)`` as a set, remembered: answering looks at the same item texts and

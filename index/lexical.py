@@ -31,11 +31,21 @@ import bm25s
 import numpy as np
 import numpy.typing as npt
 
-from index.danish import ANALYZER_VERSION, STOPWORDS, split_compound, stem_word, term, tokenize
+from index.danish import (
+    ANALYZER_VERSION,
+    STOPWORDS,
+    related_terms,
+    split_compound,
+    stem_word,
+    term,
+    tokenize,
+)
 
 PART_PREFIX = "~"
 PART_WEIGHT = 0.5
 SPLIT_WEIGHT = 0.3
+# A query word's verb or noun for the same act ("sælge" / "salg"): nearly the word itself.
+RELATED_WEIGHT = 0.5
 MIN_COMPOUND = 8  # shorter words are not split
 MIN_PART_STEM = 3  # a known part must stem to at least this many letters
 MIN_PART_DF = 2  # ... and be a word of at least this many chunks (one-offs are often junk)
@@ -183,6 +193,8 @@ class LexicalIndex:
             if t is None:
                 continue
             add(t, 1.0)
+            for related in related_terms(t):
+                add(related, RELATED_WEIGHT)
             if token.isalpha():
                 add(PART_PREFIX + t, self._part_weight(t))
                 if t not in self._vocab:  # split a compound only when it is not there whole

@@ -12,7 +12,7 @@ import re
 from collections.abc import Callable, Iterable, Set
 
 from index.catalog import ItemRecord
-from index.danish import term_set, terms
+from index.danish import related_terms, term_set, terms
 
 # Words that say what kind of question it is, not what it is about.
 QUESTION_WORDS = frozenset(
@@ -72,6 +72,8 @@ def content_terms(question: str) -> list[str]:
 def match_weight(term: str, item_terms: Set[str]) -> float:
     if term in item_terms:
         return 1.0
+    if not item_terms.isdisjoint(related_terms(term)):
+        return 0.9  # "sælge" and "salg": one act, said as a verb and as a noun
     # A weak verb's past tense keeps a t the stemmer leaves ("stemte" stem, "stemme" stem).
     if len(term) >= 4 and (
         (term.endswith("t") and term[:-1] in item_terms) or term + "t" in item_terms

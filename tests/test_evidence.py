@@ -44,6 +44,12 @@ def test_a_compound_matches_fully_only_by_its_head() -> None:
     assert match_weight("hold", {"hus"}) == 0.0
 
 
+def test_a_verb_matches_the_noun_for_the_same_act() -> None:
+    assert match_weight("sælg", {"salg", "bol"}) == 0.9  # "sælges" / "Salg af boliger"
+    assert match_weight("lej", {"udlejning"}) == 0.9
+    assert match_weight("sælg", {"køb"}) == 0.0
+
+
 def _hit(best_dense: float, coverage: float) -> ItemHit:
     item = AgendaItem(number=8, title="Lukkedage på rådhuset i julen 2024")
     record = ItemRecord("i", "m", "f.json", "Økonomiudvalget", "2024-08-28", "Greve", item)

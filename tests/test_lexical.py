@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from index.lexical import SPLIT_WEIGHT, LexicalIndex
+from index.lexical import RELATED_WEIGHT, SPLIT_WEIGHT, LexicalIndex
 
 DOCS = {
     "solgaarden": "Plejecentret Solgården udvides med 70 nye pladser til borgere med demens.",
@@ -214,3 +214,15 @@ def test_speed_on_100k_synthetic_chunks() -> None:
         timings.append(time.perf_counter() - start)
     print(f"build {build:.1f}s, query median {1000 * statistics.median(timings):.2f} ms")
     assert statistics.median(timings) < 0.05
+
+
+def test_a_verb_finds_the_noun_for_the_same_act() -> None:
+    docs = {
+        "salg": "Lukket: Salg af de utidssvarende boliger",
+        "boliger": "Nye boliger ved stationen.",
+    }
+    index = LexicalIndex.build(list(docs), list(docs.values()))
+    terms = index.query_terms("Skal boligerne sælges?")
+    assert terms["salg"] == RELATED_WEIGHT < terms["bol"] == 1.0
+    ranked = _top(index, "Skal boligerne sælges?")
+    assert ranked[0] == "salg"
