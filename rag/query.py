@@ -158,7 +158,8 @@ _DATE_PATTERNS: list[tuple[str, re.Pattern[str]]] = [
 ]
 
 _MARKER_BEFORE = re.compile(
-    r"(?:^|\s)(?P<marker>fra og med|til og med|as of|prior to|up to|efter|after|siden|since|"
+    r"(?:^|\s)(?P<marker>fra og med|til og med|as of|udgangen af|end of|ultimo|primo|"
+    r"prior to|up to|efter|after|siden|since|"
     r"fra|from|før|inden|before|indtil|til|until|to|through|mellem|between|og|and|i|in|den|"
     r"on|during|pr\.?|per)\s+$"
 )
@@ -169,7 +170,9 @@ _BEFORE = {"før", "inden", "before", "prior to"}
 _UNTIL = {"indtil", "until", "til og med", "through", "up to"}
 _TO = {"til", "to"}  # an end only after a "fra"/"mellem"; otherwise "udsat til maj 2024"
 _AND = {"og", "and"}
-_IGNORE = {"pr", "pr.", "per", "as of"}  # "pr. 31. juli 2019": a figure's date, not the meeting's
+# "pr. 31. juli 2019", "gælden ved udgangen af april 2024": a figure's date, reported at a later
+# meeting, not the meeting's.
+_IGNORE = {"pr", "pr.", "per", "as of", "udgangen af", "end of", "ultimo", "primo"}
 
 
 def _year_of(text: str) -> int:

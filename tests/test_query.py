@@ -72,6 +72,9 @@ def parse(question: str, bodies: tuple[str, ...] = BODIES) -> QueryIntent:
         ("Hvilke studieture kan komme på tale i Byrådshøjskolen 2018?", None, None),
         ("Hvad besluttede direktionen om HR-strategien 2019-22?", None, None),
         ("mindreforbruget pr. 31. juli 2019", None, None),  # a figure's date, not a meeting's
+        ("gælden ved udgangen af april 2024", None, None),
+        ("kassebeholdningen ultimo 2023", None, None),
+        ("the debt at the end of April 2024", None, None),
         ("budget 2020", None, None),
         ("udsat til maj 2024", None, None),
         ("budgettet for 2019 og 2020", None, None),
