@@ -88,6 +88,9 @@ class TimedStore:
     ) -> list[tuple[str, float]]:
         return self.inner.query(vector, k, search_filter)
 
+    def similarities(self, vector: Vectors, ids: Sequence[str]) -> list[tuple[str, float]]:
+        return self.inner.similarities(vector, ids)
+
     def count(self) -> int:
         return self.inner.count()
 

@@ -16,6 +16,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
 
+import numpy as np
+
 from index.embedder import Vectors
 from index.models import Chunk
 from index.store import SearchFilter, chunk_metadata
@@ -129,6 +131,17 @@ class ChromaVectorStore:
         distances = result["distances"][0] if result.get("distances") else [1.0] * len(ids)
         # Cosine distance is 1 - similarity.
         return [(i, 1.0 - float(d)) for i, d in zip(ids, distances, strict=True)]
+
+    def similarities(self, vector: Vectors, ids: Sequence[str]) -> list[tuple[str, float]]:
+        if not ids:
+            return []
+        found = self._collection.get(ids=list(ids), include=["embeddings"])
+        stored = dict(zip(found["ids"], found["embeddings"], strict=True))
+        query = np.asarray(vector, dtype=np.float32).reshape(-1)
+        # Stored vectors are normalised, so the dot product is the cosine the index uses.
+        return [
+            (c, float(np.asarray(stored[c], dtype=np.float32) @ query)) for c in ids if c in stored
+        ]
 
     def count(self) -> int:
         return int(self._collection.count())

@@ -86,6 +86,11 @@ class VectorStore(Protocol):
         """(chunk id, cosine similarity) best first."""
         ...
 
+    def similarities(self, vector: Vectors, ids: Sequence[str]) -> list[tuple[str, float]]:
+        """(chunk id, cosine similarity) of the given chunks, in their order; unknown ids left
+        out."""
+        ...
+
     def count(self) -> int: ...
 
 
@@ -103,6 +108,9 @@ class NoVectorStore:
     def query(
         self, vector: Vectors, k: int, search_filter: SearchFilter | None = None
     ) -> list[tuple[str, float]]:
+        return []
+
+    def similarities(self, vector: Vectors, ids: Sequence[str]) -> list[tuple[str, float]]:
         return []
 
     def count(self) -> int:
@@ -139,6 +147,10 @@ class MemoryVectorStore:
         scores = matrix @ np.asarray(vector, dtype=np.float32).reshape(-1)
         order = np.argsort(-scores, kind="stable")[:k]
         return [(ids[i], float(scores[i])) for i in order]
+
+    def similarities(self, vector: Vectors, ids: Sequence[str]) -> list[tuple[str, float]]:
+        query = np.asarray(vector, dtype=np.float32).reshape(-1)
+        return [(c, float(self._vectors[c] @ query)) for c in ids if c in self._vectors]
 
     def count(self) -> int:
         return len(self._vectors)

@@ -34,6 +34,7 @@ class RetrievalConfig:
     lexical_weight: float = 1.0
     decision_boost: float = 1.15  # for questions about what was decided
     passages_per_item: int = 3
+    complete_scores: bool = True  # score each retriever's candidates by the other too
 
 
 @dataclass(frozen=True)
@@ -174,6 +175,33 @@ class Retriever:
             dense = self.store.query(vector, config.candidates, search_filter)
         return dense, facets.allowed_ids(search_filter)
 
+    def _completed(
+        self,
+        question: str,
+        intent: QueryIntent,
+        vector: Vectors,
+        dense: list[tuple[str, float]],
+        lexical: list[tuple[str, float]],
+    ) -> tuple[list[tuple[str, float]], list[tuple[str, float]]]:
+        """Both rankings over the union of their candidates: a chunk only one retriever found
+        gets its score from the other too, so that fusion ranks it by both. A closed item's
+        one chunk, its title, is often just outside the nearest vectors while BM25 ranks it
+        first, and the reverse for a paraphrase."""
+        in_dense = {c for c, _ in dense}
+        in_lexical = {c for c, _ in lexical}
+        only_lexical = [c for c, _ in lexical if c not in in_dense]
+        only_dense = [c for c, _ in dense if c not in in_lexical]
+        if only_lexical:
+            dense = sorted(
+                [*dense, *self.store.similarities(vector, only_lexical)], key=lambda h: -h[1]
+            )
+        if only_dense and self.lexical is not None and len(self.lexical):
+            scored = self.lexical.search(
+                intent.search_text or question, len(only_dense), only_dense
+            )
+            lexical = sorted([*lexical, *scored], key=lambda h: -h[1])
+        return dense, lexical
+
     def _search(
         self,
         question: str,
@@ -196,6 +224,8 @@ class Retriever:
             lexical = self.lexical.search(
                 intent.search_text or question, config.candidates, allowed
             )
+        if config.complete_scores:
+            dense, lexical = self._completed(question, intent, vector, dense, lexical)
         # A chunk in the store but not the catalog is a repaired crash's leftover: skip it.
         chunks = self.catalog.chunks(list(dict.fromkeys(c for c, _ in (*dense, *lexical))))
         dense, lexical = _tie_ordered(dense, chunks), _tie_ordered(lexical, chunks)

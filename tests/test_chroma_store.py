@@ -77,6 +77,11 @@ def _same_as_memory(store: VectorStore) -> None:
         want = reference.query(query, 4, search_filter)
         assert [c for c, _ in got] == [c for c, _ in want], search_filter
         assert np.allclose([s for _, s in got], [s for _, s in want], atol=1e-4)
+    # Scores of named chunks, in the order asked, as a query gives them; unknown ids left out.
+    named = store.similarities(query, ["c3", "nope", "c0"])
+    assert [c for c, _ in named] == ["c3", "c0"]
+    everything = dict(reference.query(query, 4))
+    assert np.allclose([s for _, s in named], [everything["c3"], everything["c0"]], atol=1e-4)
     store.delete_file("/f0.txt")
     assert store.count() == 2
     assert {c for c, _ in store.query(query, 4)} == {"c1", "c3"}

@@ -66,3 +66,22 @@ def test_a_case_number_no_item_has_falls_back_to_the_users_filters(engine: Engin
     assert [h.record.body for h in found.hits] and all(
         h.record.body == "Byrådet" for h in found.hits
     )
+
+
+def test_each_retriever_scores_the_others_candidates(engine: Engine) -> None:
+    retriever = engine.retriever
+    question = "Hvad koster udvidelsen af Solgården?"
+    intent = retriever.intent(question)
+    vector = retriever.embedder.embed_query(question)
+    lexical = retriever.lexical
+    assert lexical is not None
+    found_by_words = lexical.search(question, 3)
+    found_by_vector = retriever.store.query(vector, 1)
+    only_words = [c for c, _ in found_by_words if c not in dict(found_by_vector)]
+    assert only_words, "the test needs a chunk only BM25 found"
+    dense, words = retriever._completed(question, intent, vector, found_by_vector, found_by_words)
+    # The BM25-only chunk now has its cosine, computed from its stored vector, in the ranking.
+    cosine = dict(retriever.store.similarities(vector, only_words))
+    assert {c: s for c, s in dense if c in cosine} == cosine
+    assert [s for _, s in dense] == sorted((s for _, s in dense), reverse=True)
+    assert set(dict(words)) >= set(dict(found_by_words))
