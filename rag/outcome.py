@@ -179,6 +179,7 @@ _BARE_APPROVAL = re.compile(
     r"|indstillingen\s+(?:blev\s+)?(?:godkendt|godkendes|tiltrådt|fulgt|anbefales))[.!]?$",
     re.I,
 )
+_NOT_AN_APPROVAL = re.compile(r"\b(?:ikke|imod|stemte|stemmer|undlod|afviste|afvist)\b", re.I)
 _ADMINISTRATION_RECOMMENDATION = re.compile(
     r"\badministrationens\s+indstilling|\bindstillingspunkt|\bindstillingens\s+punkt", re.I
 )
@@ -189,10 +190,12 @@ def approves_the_proposal(decision_text: str) -> bool:
     what it was: "Godkendt.", "1.-2. Anbefales.", "Byrådet godkendte administrationens
     indstilling" (with or without changes). What was approved is then in the item's
     Indstilling, which an answer shows beside the decision."""
-    if _ADMINISTRATION_RECOMMENDATION.search(decision_text):
-        return True
     text = _ATTENDANCE.sub("", decision_text)
     for line in text.splitlines():
+        # "(Ø) stemmer for administrationens indstilling" is one party's vote, and "ikke
+        # godkendt ... administrationens indstilling" a rejection: neither approves it.
+        if _ADMINISTRATION_RECOMMENDATION.search(line) and not _NOT_AN_APPROVAL.search(line):
+            return True
         core = _POINT_NUMBERS.sub("", line.strip()).strip()
         if core and _BARE_APPROVAL.match(core):
             return True

@@ -87,6 +87,9 @@ def test_a_committee_named_with_commas_is_followed(text: str, body: str | None) 
         ("Orienteringen blev taget til efterretning.", False),
         ("Byrådet godkendte Økonomiudvalgets indstilling.", False),
         ("Godkendt med 24 pladser i stedet for 20.", False),
+        # A party's vote for the recommendation under a rejection is not its approval.
+        ("2. Ikke godkendt\n\n(Ø) stemmer for administrationens indstilling.", False),
+        ("Administrationens indstilling blev ikke godkendt.", False),
     ],
 )
 def test_approving_the_items_own_recommendation(text: str, approves: bool) -> None:
