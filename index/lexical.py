@@ -237,11 +237,23 @@ class LexicalIndex:
         ``allowed_ids`` restricts the answer to those chunks (e.g. after a date filter); ids not
         in the index are ignored. Ties are broken by index order, so results are deterministic.
         """
+        return self.search_and_score(query, k, allowed_ids)[0]
+
+    def search_and_score(
+        self,
+        query: str,
+        k: int,
+        allowed_ids: Collection[str] | None = None,
+        also: Sequence[str] = (),
+    ) -> tuple[list[tuple[str, float]], list[tuple[str, float]]]:
+        """``search``, and from the same pass the scores (> 0) of the chunks ``also`` names that
+        are not among the ``k`` best, in their order: fusion wants both retrievers' scores for
+        every candidate, and a second pass would cost as much as the first."""
         if k <= 0 or not self._ids or self._bm25 is None:
-            return []
+            return [], []
         weights = self.query_terms(query)
         if not weights:
-            return []
+            return [], []
 
         term_ids = np.fromiter((self._vocab[t] for t in weights), dtype=np.int64)
         term_weights = np.fromiter(weights.values(), dtype=np.float64)
@@ -266,7 +278,7 @@ class LexicalIndex:
             )
             positions = positions[positions >= 0]
             if not len(positions):
-                return []
+                return [], []
             mask = np.zeros(len(self._ids), dtype=bool)
             mask[positions] = True
             scores[~mask] = 0.0
@@ -276,7 +288,14 @@ class LexicalIndex:
             best = np.argpartition(-scores[candidates], k - 1)[:k]
             candidates = candidates[best]
         order = np.lexsort((candidates, -scores[candidates]))
-        return [(self._ids[i], float(scores[i])) for i in candidates[order]]
+        best_ids = [(self._ids[i], float(scores[i])) for i in candidates[order]]
+        taken = {chunk_id for chunk_id, _ in best_ids}
+        extra = []
+        for chunk_id in also:
+            position = self._position.get(chunk_id)
+            if position is not None and chunk_id not in taken and scores[position] > 0.0:
+                extra.append((chunk_id, float(scores[position])))
+        return best_ids, extra
 
     # -- persistence ---------------------------------------------------------------------------
 

@@ -177,29 +177,24 @@ class Retriever:
 
     def _completed(
         self,
-        question: str,
-        intent: QueryIntent,
         vector: Vectors,
         dense: list[tuple[str, float]],
         lexical: list[tuple[str, float]],
+        lexical_of_dense: list[tuple[str, float]],
     ) -> tuple[list[tuple[str, float]], list[tuple[str, float]]]:
         """Both rankings over the union of their candidates: a chunk only one retriever found
         gets its score from the other too, so that fusion ranks it by both. A closed item's
         one chunk, its title, is often just outside the nearest vectors while BM25 ranks it
-        first, and the reverse for a paraphrase."""
+        first, and the reverse for a paraphrase. ``lexical_of_dense`` holds the BM25 scores of
+        dense candidates outside ``lexical``, from the same BM25 pass."""
         in_dense = {c for c, _ in dense}
-        in_lexical = {c for c, _ in lexical}
         only_lexical = [c for c, _ in lexical if c not in in_dense]
-        only_dense = [c for c, _ in dense if c not in in_lexical]
         if only_lexical:
             dense = sorted(
                 [*dense, *self.store.similarities(vector, only_lexical)], key=lambda h: -h[1]
             )
-        if only_dense and self.lexical is not None and len(self.lexical):
-            scored = self.lexical.search(
-                intent.search_text or question, len(only_dense), only_dense
-            )
-            lexical = sorted([*lexical, *scored], key=lambda h: -h[1])
+        if lexical_of_dense:
+            lexical = sorted([*lexical, *lexical_of_dense], key=lambda h: -h[1])
         return dense, lexical
 
     def _search(
@@ -220,12 +215,16 @@ class Retriever:
         else:
             dense, allowed = self._filtered_dense(vector, active)
         lexical: list[tuple[str, float]] = []
+        lexical_of_dense: list[tuple[str, float]] = []
         if self.lexical is not None and len(self.lexical) and (allowed is None or allowed):
-            lexical = self.lexical.search(
-                intent.search_text or question, config.candidates, allowed
+            lexical, lexical_of_dense = self.lexical.search_and_score(
+                intent.search_text or question,
+                config.candidates,
+                allowed,
+                also=[c for c, _ in dense] if config.complete_scores else (),
             )
         if config.complete_scores:
-            dense, lexical = self._completed(question, intent, vector, dense, lexical)
+            dense, lexical = self._completed(vector, dense, lexical, lexical_of_dense)
         # A chunk in the store but not the catalog is a repaired crash's leftover: skip it.
         chunks = self.catalog.chunks(list(dict.fromkeys(c for c, _ in (*dense, *lexical))))
         dense, lexical = _tie_ordered(dense, chunks), _tie_ordered(lexical, chunks)

@@ -71,17 +71,30 @@ def test_a_case_number_no_item_has_falls_back_to_the_users_filters(engine: Engin
 def test_each_retriever_scores_the_others_candidates(engine: Engine) -> None:
     retriever = engine.retriever
     question = "Hvad koster udvidelsen af Solgården?"
-    intent = retriever.intent(question)
     vector = retriever.embedder.embed_query(question)
     lexical = retriever.lexical
     assert lexical is not None
-    found_by_words = lexical.search(question, 3)
     found_by_vector = retriever.store.query(vector, 1)
+    found_by_words, words_of_vector = lexical.search_and_score(
+        question, 3, also=[c for c, _ in found_by_vector]
+    )
+    assert found_by_words == lexical.search(question, 3)
     only_words = [c for c, _ in found_by_words if c not in dict(found_by_vector)]
     assert only_words, "the test needs a chunk only BM25 found"
-    dense, words = retriever._completed(question, intent, vector, found_by_vector, found_by_words)
+    dense, words = retriever._completed(vector, found_by_vector, found_by_words, words_of_vector)
     # The BM25-only chunk now has its cosine, computed from its stored vector, in the ranking.
     cosine = dict(retriever.store.similarities(vector, only_words))
     assert {c: s for c, s in dense if c in cosine} == cosine
     assert [s for _, s in dense] == sorted((s for _, s in dense), reverse=True)
     assert set(dict(words)) >= set(dict(found_by_words))
+
+
+def test_bm25_scores_the_chunks_it_is_asked_about_from_the_same_pass(engine: Engine) -> None:
+    lexical = engine.retriever.lexical
+    assert lexical is not None
+    question = "Hvad koster udvidelsen af Solgården?"
+    everything = dict(lexical.search(question, 1000))
+    best, others = lexical.search_and_score(question, 1, also=list(everything))
+    assert best == lexical.search(question, 1)
+    # Every other chunk with a score, with the score a full search gives it.
+    assert dict(others) == {c: s for c, s in everything.items() if c != best[0][0]}
