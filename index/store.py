@@ -16,6 +16,12 @@ from index.embedder import Vectors
 from index.models import Chunk
 
 
+def case_number_filter(text: str | None) -> str | None:
+    """A case number as typed by a user ("  24-006588 ", "23/12345-a"), as the index holds it;
+    None for none. The command line and the chat both use it."""
+    return (text or "").strip().upper() or None
+
+
 @dataclass(frozen=True)
 class SearchFilter:
     """Restrictions on which chunks may be returned. Dates are ISO strings, inclusive."""

@@ -33,26 +33,27 @@ QUESTION_WORDS = frozenset(
 _WORD = re.compile(r"[^\W_]+(?:[./,\-][^\W_]+)*")
 
 
+def _capitalised_words(question: str) -> list[str]:
+    """Words written with a capital letter, other than the first word (capitalised as the
+    sentence's start)."""
+    return [
+        word
+        for n, match in enumerate(_WORD.finditer(question))
+        if n > 0 and (word := match.group())[:1].isupper()
+    ]
+
+
 def proper_terms(question: str) -> set[str]:
     """Terms of the question's names: words written with a capital letter other than the
     first word ("Lyngvig", "Solgården", "SF"). A name says where or who, not what about."""
-    names: set[str] = set()
-    for n, match in enumerate(_WORD.finditer(question)):
-        word = match.group()
-        if n > 0 and word[:1].isupper():
-            names.update(terms(word))
-    return names
+    return {t for word in _capitalised_words(question) for t in terms(word)}
 
 
 def name_words(question: str) -> list[str]:
     """Words written as a name: a capital letter, then small letters, other than the first word
     ("Esbjerg", "Solgårdens"). Acronyms and product names ("SOSU", "ChatGPT") are left out:
     minutes often write those another way ("social- og sundhedsassistent", "generativ AI")."""
-    return [
-        word
-        for n, match in enumerate(_WORD.finditer(question))
-        if n > 0 and (word := match.group())[:1].isupper() and word[1:].islower()
-    ]
+    return [word for word in _capitalised_words(question) if word[1:].islower()]
 
 
 # "Hvilket firma ...", "hvilken entreprenør ...", "which company": the word after it names the

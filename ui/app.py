@@ -32,7 +32,7 @@ from gradio.events import api as gradio_api
 from index.catalog import Catalog, CatalogStats, ItemRecord
 from index.pipeline import IndexSummary
 from index.settings import Settings
-from index.store import SearchFilter
+from index.store import SearchFilter, case_number_filter
 from rag.answer import MONTH_NAMES, Answer, Citation, TrailStep, long_date, split_sentences
 from rag.engine import Engine, answer_to_json
 
@@ -187,7 +187,7 @@ def build_filter(filters: Filters | None) -> SearchFilter | None:
         municipality=municipality or None,
         date_from=date_from,
         date_to=date_to,
-        case_number=(filters.case_number or "").strip().upper() or None,
+        case_number=case_number_filter(filters.case_number),
     )
     return None if search_filter.is_empty else search_filter
 

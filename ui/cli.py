@@ -233,14 +233,14 @@ def _filter(
     case: str | None,
     municipality: str | None = None,
 ) -> Any:
-    from index.store import SearchFilter
+    from index.store import SearchFilter, case_number_filter
 
     return SearchFilter(
         bodies=body,
         municipality=municipality,
         date_from=date_from,
         date_to=date_to,
-        case_number=case,
+        case_number=case_number_filter(case),
     )
 
 
