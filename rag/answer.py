@@ -18,7 +18,13 @@ from index.models import AgendaItem, Decision, Section
 from index.parsing.common import DANISH_MONTHS
 from index.store import SearchFilter
 from rag.evidence import content_terms, match_weight
-from rag.outcome import approves_the_proposal, follows_recommendation, outcome_of, vote_of
+from rag.outcome import (
+    approved_with_changes,
+    approves_the_proposal,
+    follows_recommendation,
+    outcome_of,
+    vote_of,
+)
 from rag.query import QueryIntent, translate_terms
 from rag.retriever import WEAK_COVERAGE, ItemHit, Retrieval, Retriever
 
@@ -541,6 +547,10 @@ def _recommendation_followed(
     if named:
         folded = fold(named)[:8]
         earlier = [s for s in earlier if fold(s.body).startswith(folded)] or earlier
+    # Some minutes give one case number to several items of a meeting (Greve's Sundheds- og
+    # Omsorgsudvalget, 05-02-2024, punkt 4-7): the recommendation is the one on this matter.
+    own = _matter_terms(record.title)
+    earlier = [s for s in earlier if _title_overlap(own, _matter_terms(s.title)) >= 0.5] or earlier
     for step in reversed(earlier):
         previous = catalog.item(step.item_id)
         if previous and previous.item.decisions:
@@ -834,8 +844,10 @@ def _what_was_approved(
     if any(c.quote == proposal.text for c in citations):
         return
     citations.append(_citation(source, proposal.text, proposal.name))
+    changed = " med bemærkninger eller ændringer" if approved_with_changes(last.text) else ""
     parts.append(
-        f"Indstillingen, som blev godkendt ({source.body}, {danish_date(source.meeting_date)}, "
+        f"Indstillingen, som blev godkendt{changed} ({source.body}, "
+        f"{danish_date(source.meeting_date)}, "
         f"punkt {source.number}) [{len(citations)}]:\n{_quote(proposal.text)}"
     )
 

@@ -125,8 +125,10 @@ _APPROVES_BODY = re.compile(
     r"\b(?:[Gg]odkend\w*|[Tt]iltræd\w*|[Ff]ølge\w*)\s+" + _COMMITTEE + r"s\s+indstilling"
 )
 # "... at Sundheds- og Omsorgsudvalgets indstilling godkendes".
+# "... at Social- og Handicapudvalgets og Skole-, Børne- og Ungeudvalgets indstillinger
+# godkendes": the first body named is followed.
 _BODY_RECOMMENDATION = re.compile(
-    _COMMITTEE + r"s\s+indstilling\s+(?:godkendes|tiltrædes|følges|anbefales)"
+    _COMMITTEE + r"s\s+indstilling(?:er)?\s+(?:godkendes|tiltrædes|følges|anbefales)"
 )
 # "at indstillingens punkt 1, 2 og 3 godkendes": the recommendation as it came to this meeting.
 _POINTS_OF_RECOMMENDATION = re.compile(
@@ -157,7 +159,10 @@ def follows_recommendation(decision_text: str) -> str | None:
         earlier = _POINTS_OF_RECOMMENDATION.search(text) or _COMMITTEES_RECOMMENDATION.search(text)
         return "" if earlier else None
     body = match.group("body")
-    return body.strip() if body else ""
+    if not body:
+        return ""
+    # "Social- og Handicapudvalgets og Skole-, Børne- og Ungeudvalget": the first of them.
+    return re.split(r"(?<=udvalget)s\s", body)[0].strip()
 
 
 # Lines that say who was there, not what was decided.
@@ -176,13 +181,26 @@ _POINT_NUMBERS = re.compile(
 _BARE_APPROVAL = re.compile(
     r"^(?:(?:godkendt|godkendes|anbefales|anbefalet|tiltrådt|tiltrædes|vedtaget|indstilles)"
     r"(?:\s+som\s+indstillet)?"
-    r"|indstillingen\s+(?:blev\s+)?(?:godkendt|godkendes|tiltrådt|fulgt|anbefales))[.!]?$",
+    # "Godkendt med følgende bemærkninger;": the recommendation, with remarks the decision
+    # goes on to state.
+    r"(?:\s+med\s+(?:følgende\s+|de\s+|den\s+|nedenstående\s+)?(?:bemærkning|ændring|tilføjelse)\w*)?"
+    r"|indstillingen\s+(?:blev\s+)?(?:godkendt|godkendes|tiltrådt|fulgt|anbefales))[.!:;]?$",
     re.I,
 )
 _NOT_AN_APPROVAL = re.compile(r"\b(?:ikke|imod|stemte|stemmer|undlod|afviste|afvist)\b", re.I)
 _ADMINISTRATION_RECOMMENDATION = re.compile(
     r"\badministrationens\s+indstilling|\bindstillingspunkt|\bindstillingens\s+punkt", re.I
 )
+
+
+_WITH_CHANGES = re.compile(
+    r"\b(?:godkend|tiltræ|vedta)\w*\s+med\s+(?:\w+\s+)?(?:bemærkning|ændring|tilføjelse)", re.I
+)
+
+
+def approved_with_changes(decision_text: str) -> bool:
+    """ "Godkendt med følgende bemærkninger": approved, with remarks or changes of its own."""
+    return bool(_WITH_CHANGES.search(decision_text))
 
 
 def approves_the_proposal(decision_text: str) -> bool:

@@ -266,3 +266,47 @@ def test_a_year_the_question_names_picks_the_matter_with_it_in_its_title(
     assert found.hits[0].record.title == "Budget 2026-29 - 2. behandling"
     answer = engine.ask(question)
     assert answer.citations[0].quote == "Budget 2025-28 vedtaget."
+
+
+def test_the_recommendation_followed_is_the_one_on_this_matter(tmp_path: Path) -> None:
+    # Some minutes give one case number to several items of a meeting: the committee's
+    # recommendation is the item on the hundeskov, not the meeting's last item under "24/7".
+    unrelated = FakeItem(
+        6,
+        "Årsberetning fra Seniorrådet",
+        "24/7",
+        (
+            (
+                "Indstilling",
+                "Administrationen indstiller, at årsberetningen tages til efterretning.",
+            ),
+        ),
+        "Orienteringen blev taget til efterretning.",
+    )
+    meetings = {
+        "tmu.txt": FakeMeeting(
+            "05-03-2024",
+            "Teknik- og Miljøudvalget",
+            (hundeskov(4, COMMITTEE_DECISION), unrelated),
+        ),
+        "oeu.txt": FakeMeeting("13-03-2024", "Økonomiudvalget", (hundeskov(7, FINANCE_DECISION),)),
+    }
+    answer = engine_for(tmp_path, meetings).ask(
+        "Hvad blev der besluttet om hundeskoven ved Langagergård?"
+    )
+    assert answer.found, answer.answer
+    quotes = [c.quote for c in answer.citations]
+    assert quotes[:3] == [FINANCE_DECISION, COMMITTEE_DECISION, RECOMMENDATION]
+    assert "Årsberetning" not in answer.answer.split("Se også")[0]
+
+
+def test_an_approval_with_remarks_shows_the_recommendation_it_amended(tmp_path: Path) -> None:
+    remarks = "Godkendt med følgende bemærkninger;\n\nUdvalget ønsker hegnet malet grønt."
+    meetings = {
+        "tmu.txt": FakeMeeting("05-03-2024", "Teknik- og Miljøudvalget", (hundeskov(4, remarks),)),
+    }
+    answer = engine_for(tmp_path, meetings).ask(
+        "Hvad blev der besluttet om hundeskoven ved Langagergård?"
+    )
+    assert [c.quote for c in answer.citations[:2]] == [remarks, RECOMMENDATION]
+    assert "Indstillingen, som blev godkendt med bemærkninger eller ændringer" in answer.answer

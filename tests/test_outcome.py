@@ -2,7 +2,13 @@ from __future__ import annotations
 
 import pytest
 
-from rag.outcome import approves_the_proposal, follows_recommendation, outcome_of, vote_of
+from rag.outcome import (
+    approved_with_changes,
+    approves_the_proposal,
+    follows_recommendation,
+    outcome_of,
+    vote_of,
+)
 
 
 @pytest.mark.parametrize(
@@ -61,6 +67,12 @@ def test_following_a_recommendation(text: str, body: str | None) -> None:
             "Sundheds- og Omsorgsudvalget",
         ),
         ("Byrådet godkendte økonomiudvalgets indstilling.", "Økonomiudvalget"),
+        # Two committees' recommendations: the first named is followed.
+        (
+            "Økonomiudvalget anbefaler, overfor Byrådet, at Social- og Handicapudvalgets og "
+            "Skole-, Børne- og Ungeudvalgets indstillinger godkendes.",
+            "Social- og Handicapudvalget",
+        ),
         ("Økonomiudvalget anbefaler, at indstillingens punkt 1, 2 og 3 godkendes.", ""),
         ("Økonomiudvalget anbefaler, at indstillingspunkt 1-5 godkendes med bemærkning.", ""),
         ("Økonomiudvalget anbefaler overfor Byrådet, at fagudvalgenes indstilling godkendes.", ""),
@@ -82,6 +94,7 @@ def test_a_committee_named_with_commas_is_followed(text: str, body: str | None) 
         ("2. Godkendt\n\n(Ø) stemmer imod.\n\n4. godkendt med bemærkning om, at ...", True),
         ("Byrådet godkendte administrationens indstilling.", True),
         ("Økonomiudvalget anbefaler, at indstillingspunkt 1-5 godkendes.", True),
+        ("Godkendt med følgende bemærkninger;\n\nUdvalget ønsker en status i 2025.", True),
         # These say what they decide, or approve another body's words, not the Indstilling.
         ("1 a. Ikke godkendt", False),
         ("Orienteringen blev taget til efterretning.", False),
@@ -94,3 +107,16 @@ def test_a_committee_named_with_commas_is_followed(text: str, body: str | None) 
 )
 def test_approving_the_items_own_recommendation(text: str, approves: bool) -> None:
     assert approves_the_proposal(text) is approves
+
+
+@pytest.mark.parametrize(
+    ("text", "changed"),
+    [
+        ("Godkendt med følgende bemærkninger;", True),
+        ("Anbefales godkendt med den ændring, at 4 pladser bliver aflastning.", True),
+        ("Godkendt med 24 pladser i stedet for 20.", False),
+        ("Godkendt.", False),
+    ],
+)
+def test_an_approval_with_remarks_or_changes(text: str, changed: bool) -> None:
+    assert approved_with_changes(text) is changed
