@@ -781,6 +781,7 @@ def _compose(
                 f"{_quote(decision.text)}"
             )
             _what_was_approved(catalog, record, decision, trail, citations, parts)
+        _add_context(asked, record, citations, parts, idf, unseen)
     else:
         # The whole item, not only the passages retrieval ranked: the sentence that holds the
         # answer is often beside the one that matched the question best.
@@ -813,6 +814,37 @@ def _compose(
     if see_also:
         parts.append("Se også: " + "; ".join(see_also))
     return Answer(question, "\n\n".join(parts), True, tuple(citations), trail, kind=intent.kind)
+
+
+def _add_context(
+    question: str,
+    record: ItemRecord,
+    citations: list[Citation],
+    parts: list[str],
+    idf: Callable[[str], float | None] | None,
+    unseen: float,
+) -> None:
+    """A decision often says only "Godkendt." and its Indstilling only "at §7, stk. 3 udgår":
+    what the question asks ("en årlig skriftlig status") is in the case's text. When the
+    quotes so far leave some of the question's words out, quote the item's sentence that
+    has them."""
+    said = term_set(record.title).union(*(term_set(c.quote) for c in citations if c.quote))
+    missing = [t for t in content_terms(question) if match_weight(t, said) < 0.5]
+    if not missing:
+        return
+    texts = [s.text for s in record.item.sections]
+    sentences = best_sentences(question, texts, 1, (), record.title, idf, unseen)
+    if not sentences or any(sentences[0] in (c.quote or "") for c in citations):
+        return
+    sentence = sentences[0]
+    # A heading line ("Plan- og Boligudvalget") is not a sentence that says anything.
+    if len(sentence.split()) < 6 or not any(
+        match_weight(t, term_set(sentence)) >= 0.5 for t in missing
+    ):
+        return
+    section = _section_of(record.item, sentence)
+    citations.append(_citation(record, sentence, section))
+    parts.append(f"{section or 'Sagen'} [{len(citations)}]:\n{_quote(sentence)}")
 
 
 def _what_was_approved(

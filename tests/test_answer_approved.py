@@ -310,3 +310,22 @@ def test_an_approval_with_remarks_shows_the_recommendation_it_amended(tmp_path: 
     )
     assert [c.quote for c in answer.citations[:2]] == [remarks, RECOMMENDATION]
     assert "Indstillingen, som blev godkendt med bemærkninger eller ændringer" in answer.answer
+
+
+def test_a_decision_answer_quotes_the_sentence_with_what_the_question_asks(
+    engine: Engine,
+) -> None:
+    # The decisions and the Indstilling say nothing of the hundeejere; the Baggrund does.
+    answer = engine.ask("Hvad besluttede man om hundeejernes ønske om en hundeskov?")
+    assert answer.found, answer.answer
+    assert answer.citations[0].section == "Beslutning"
+    context = [c for c in answer.citations if c.section == "Baggrund"]
+    assert [c.quote for c in context] == [
+        "Hundeejere ønsker en indhegnet hundeskov ved Langagergård."
+    ]
+    assert answer.answer.index(COUNCIL_DECISION) < answer.answer.index("Hundeejere ønsker")
+
+
+def test_no_context_sentence_when_the_decision_answers_every_word(engine: Engine) -> None:
+    answer = engine.ask("Hvad blev der besluttet om hundeskoven ved Langagergård?")
+    assert not [c for c in answer.citations if c.section == "Baggrund"]
