@@ -402,7 +402,12 @@ _LIST = re.compile(
 _DECISION = re.compile(
     r"\b(?:besluttet|besluttede|beslutte|beslutning\w*|vedtaget|vedtog|vedtage|"
     r"godkend\w*|afgjort|afgørelse\w*|valgt|valgte|"
-    r"decid\w*|decision\w*|approv\w*|adopted|resolved|resolution\w*|agreed)\b"
+    r"decid\w*|decision\w*|approv\w*|adopted|resolved|resolution\w*|agreed)\b|"
+    # "Hvad blev resultatet af Enhedslistens forslag?", "Hvad kom der ud af initiativet?":
+    # the outcome of a proposal is what was decided on it (the result of a count is not).
+    r"\b(?:resultat\w*|udfald\w*)\s+af\s+(?:\w+\s+){0,3}?"
+    r"(?:\w*forslag\w*|initiativ\w*|sag\w*|ansøgning\w*|henvendelse\w*|anmodning\w*)|"
+    r"\bkom\s+der\s+ud\s+af\b|\bhvordan\s+endte\b|\boutcome\s+of\b"
 )
 # "Skal kommunen selv ansætte tryghedsvagterne?", "Fik plejecentret dispensation?": a yes/no
 # question about what the municipality does is answered by what it decided.

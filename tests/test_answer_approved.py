@@ -329,3 +329,81 @@ def test_a_decision_answer_quotes_the_sentence_with_what_the_question_asks(
 def test_no_context_sentence_when_the_decision_answers_every_word(engine: Engine) -> None:
     answer = engine.ask("Hvad blev der besluttet om hundeskoven ved Langagergård?")
     assert not [c for c in answer.citations if c.section == "Baggrund"]
+
+
+def _initiatives(extra: dict[str, FakeMeeting]) -> dict[str, FakeMeeting]:
+    """Byrådet's initiative proposals on many topics, each sent on to a committee: their
+    titles share ¾ of their words, and only the topic word tells them apart."""
+    topics = ["pantstation", "hundeskov", "bypark", "cykelsti", "vandpost", "skaterbane"]
+    topics += ["legeplads", "havnebad", "bænke", "træer"]
+    assert len(topics) > RECURRING_TITLE
+    meetings = {
+        f"byr{n}.txt": FakeMeeting(
+            f"{n + 1:02d}-04-2025",
+            "Byrådet",
+            (
+                FakeItem(
+                    5,
+                    f"Initiativretsforslag fra (Ø) vedr. {topic} i Fjordby",
+                    f"25/{n}",
+                    (("Sagsfremstilling", f"Enhedslisten foreslår {topic} i Fjordby."),),
+                    "Byrådet sendte sagen til realitetsbehandling i Teknik- og Miljøudvalget.",
+                ),
+            ),
+        )
+        for n, topic in enumerate(topics)
+    }
+    return meetings | extra
+
+
+PANT_OUTCOME = "Administrationen indstiller, at der ikke arbejdes videre med en pantstation."
+
+
+def test_the_trail_joins_a_proposal_to_its_follow_up_among_many_like_it(tmp_path: Path) -> None:
+    follow_up = FakeMeeting(
+        "03-06-2025",
+        "Teknik- og Miljøudvalget",
+        (
+            FakeItem(
+                12,
+                "Opfølgning på initiativretsforslag vedr. pantstation i Fjordby",
+                "25/99",
+                (("Indstilling", PANT_OUTCOME),),
+                "Godkendt.",
+            ),
+        ),
+    )
+    engine = engine_for(tmp_path, _initiatives({"tmu.txt": follow_up}))
+    proposal = next(
+        r for r in engine.catalog.items_where(bodies=("Byrådet",)) if "pantstation" in r.title
+    )
+    assert [(s.meeting_date, s.body) for s in engine.trail(proposal.item_id)] == [
+        ("2025-04-01", "Byrådet"),
+        ("2025-06-03", "Teknik- og Miljøudvalget"),
+    ]
+    # "Hvad blev resultatet af ..." asks for the decision, which the follow-up made.
+    answer = engine.ask("Hvad blev resultatet af Enhedslistens forslag om en pantstation?")
+    assert answer.found, answer.answer
+    assert (answer.citations[0].meeting_date, answer.citations[0].quote) == (
+        "2025-06-03",
+        "Godkendt.",
+    )
+    assert PANT_OUTCOME in answer.answer
+
+
+def test_a_title_written_with_and_without_hyphens_is_one_matter(tmp_path: Path) -> None:
+    meetings = {
+        "byr.txt": FakeMeeting(
+            "08-09-2025",
+            "Byrådet",
+            (FakeItem(9, "Flagning med Pride-flag i Pride-ugen", "25/1", decision="Oversendt."),),
+        ),
+        "oeu.txt": FakeMeeting(
+            "05-11-2025",
+            "Økonomiudvalget",
+            (FakeItem(5, "Opfølgning: flagning med Prideflag i Prideugen", "25/2"),),
+        ),
+    }
+    engine = engine_for(tmp_path, meetings)
+    first = engine.catalog.items_where(bodies=("Byrådet",))[0]
+    assert [s.meeting_date for s in engine.trail(first.item_id)] == ["2025-09-08", "2025-11-05"]

@@ -192,6 +192,10 @@ def test_no_known_bodies() -> None:
         ("Må børn komme på biblioteket alene?", "decision"),
         ("Hvem skal være ny forpagter af caféen?", "fact"),
         ("Har kommunen en plan for klimatilpasning?", "fact"),
+        # The outcome of a proposal is its decision; the result of a count is a fact.
+        ("Hvad blev resultatet af Enhedslistens forslag om en pantstation?", "decision"),
+        ("Hvad kom der ud af Moderaternes initiativ om kystbeskyttelse?", "decision"),
+        ("Hvad var resultatet af hjemløsetællingen i 2024?", "fact"),
     ],
 )
 def test_kind(question: str, kind: str) -> None:
