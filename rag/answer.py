@@ -852,6 +852,48 @@ def _add_context(
     parts.append(f"{section or 'Sagen'} [{len(citations)}]:\n{_quote(sentence)}")
 
 
+# "Udvalget anbefaler model 3", "Scenarie B godkendes": one of the options the case put.
+_OPTION = re.compile(
+    r"\b(model|scenarie|løsningsmodel|løsning|mulighed|alternativ|variant)\s+(\d{1,2}|[A-ZÆØÅ])\b",
+    re.IGNORECASE,
+)
+
+
+def chosen_option(item: AgendaItem, decision_text: str) -> tuple[str, str, str] | None:
+    """When a decision picks one of the options the case put ("Udvalget anbefaler model 3"),
+    the option ("Model 3"), the line that says what it is and that line's section: the
+    Indstilling's ("at model 3 om udlån af robotstøvsuger godkendes") or else a heading that
+    names it."""
+    # Not a party's vote or wish ("Imod stemte: A og Ø, der ønsker model C").
+    chosen_lines = [line for line in decision_text.splitlines() if not _DISSENT.search(line)]
+    match = next((m for line in chosen_lines if (m := _OPTION.search(line))), None)
+    if match is None:
+        return None
+    kind, name = match.group(1), match.group(2)
+    option = re.compile(rf"\b{re.escape(kind)}\s+{re.escape(name)}\b(?![.,]\d)", re.IGNORECASE)
+    proposal = recommendation_section(item)
+    ordered = ([proposal] if proposal else []) + [s for s in item.sections if s is not proposal]
+    for section in ordered:
+        # An Indstilling's points ("at model 2 ..., eller at model 3 ...") may stand on one
+        # line when the text was reflowed from a PDF.
+        clauses = [c for line in section.text.splitlines() for c in _POINT_BREAK.split(line)]
+        for clause in clauses:
+            found = option.search(clause)
+            # In the Indstilling any point naming it; elsewhere a heading that starts with it.
+            if (
+                found
+                and (section is proposal or found.start() == 0)
+                and len(clause.split()) > 2
+                and "|" not in clause  # a table row names it without saying what it is
+            ):
+                return f"{kind.capitalize()} {name}", clause.strip(), section.name
+    return None
+
+
+_DISSENT = re.compile(r"\b(?:ikke|imod|stemte|stemmer|undlod|ønsker|ønskede)\b", re.IGNORECASE)
+_POINT_BREAK = re.compile(r"(?<=,)\s+(?:eller|og)\s+(?=at\s)")
+
+
 def _what_was_approved(
     catalog: Catalog,
     record: ItemRecord,
@@ -876,7 +918,17 @@ def _what_was_approved(
         approved = (previous, earlier)
     source, last = approved
     proposal = recommendation_section(source.item)
-    if proposal is None or not approves_the_proposal(last.text):
+    if not approves_the_proposal(last.text):
+        chosen = chosen_option(source.item, last.text)
+        if chosen is not None and not any(chosen[1] in (c.quote or "") for c in citations):
+            option, line, section = chosen
+            citations.append(_citation(source, line, section))
+            parts.append(
+                f"{option} i sagen ({source.body}, {danish_date(source.meeting_date)}, "
+                f"punkt {source.number}) [{len(citations)}]:\n{_quote(line)}"
+            )
+        return
+    if proposal is None:
         return
     if any(c.quote == proposal.text for c in citations):
         return

@@ -183,7 +183,9 @@ _BARE_APPROVAL = re.compile(
     r"(?:\s+som\s+indstillet)?"
     # "Godkendt med følgende bemærkninger;": the recommendation, with remarks the decision
     # goes on to state.
-    r"(?:\s+med\s+(?:følgende\s+|de\s+|den\s+|nedenstående\s+)?(?:bemærkning|ændring|tilføjelse)\w*)?"
+    # "2. Godkendt med bemærkning om, at udvalget ønsker at besøge Valhallen." too.
+    r"(?:\s+med\s+(?:følgende\s+|de\s+|den\s+|nedenstående\s+)?"
+    r"(?:bemærkning|ændring|tilføjelse)\w*\b.*)?"
     r"|indstillingen\s+(?:blev\s+)?(?:godkendt|godkendes|tiltrådt|fulgt|anbefales))[.!:;]?$",
     re.I,
 )

@@ -95,6 +95,10 @@ def test_a_committee_named_with_commas_is_followed(text: str, body: str | None) 
         ("Byrådet godkendte administrationens indstilling.", True),
         ("Økonomiudvalget anbefaler, at indstillingspunkt 1-5 godkendes.", True),
         ("Godkendt med følgende bemærkninger;\n\nUdvalget ønsker en status i 2025.", True),
+        (
+            "1. Taget til efterretning.\n2. Godkendt med bemærkning om, at udvalget vil se hallen.",
+            True,
+        ),
         # These say what they decide, or approve another body's words, not the Indstilling.
         ("1 a. Ikke godkendt", False),
         ("Orienteringen blev taget til efterretning.", False),
