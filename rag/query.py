@@ -407,11 +407,19 @@ _DECISION = re.compile(
     # the outcome of a proposal is what was decided on it (the result of a count is not).
     r"\b(?:resultat\w*|udfald\w*)\s+af\s+(?:\w+\s+){0,3}?"
     r"(?:\w*forslag\w*|initiativ\w*|sag\w*|ansøgning\w*|henvendelse\w*|anmodning\w*)|"
-    r"\bkom\s+der\s+ud\s+af\b|\bhvordan\s+endte\b|\boutcome\s+of\b"
+    r"\bkom\s+der\s+ud\s+af\b|\bhvordan\s+endte\b|\boutcome\s+of\b|"
+    # "På hvilke vilkår må foreningen overtage hallen?": the terms are in the decision.
+    r"\bpå\s+hvilke\s+(?:vilkår|betingelser)\b"
 )
 # "Skal kommunen selv ansætte tryghedsvagterne?", "Fik plejecentret dispensation?": a yes/no
 # question about what the municipality does is answered by what it decided.
-_YES_NO = re.compile(r"\s*(?:skal|må|får|fik|vil|blev|bliver|kommer|kan|gik|godkendte)\s+\w+")
+_YES_NO = re.compile(
+    r"\s*(?:skal|må|får|fik|vil|blev|bliver|kommer|kan|gik|godkendte)\s+\w+|"
+    # "Arbejder kommunen videre med ...?", "Sælger byrådet ...?": a verb before its subject.
+    r"\s*(?!hvor\b|hvorfor\b|hvornår\b|har\b|er\b|var\b)\w+[eoa]r\s+(?:kommunen|byrådet|udvalget|man|greve)\b|"
+    # "Har kommunen indført ...?": whether something was done (not "Har kommunen en plan?").
+    r"\s*har\s+(?:kommunen|byrådet|udvalget|man|greve(?:\s+kommune)?)\s+\w{3,}t\b"
+)
 _LATEST = re.compile(
     r"\b(?:sidste|seneste|forrige|nyeste|sidst\s+afholdte|senest\s+afholdte)\s+"
     r"(?:\w+\s+)?\w*møde\w*|"

@@ -196,6 +196,10 @@ def test_no_known_bodies() -> None:
         ("Hvad blev resultatet af Enhedslistens forslag om en pantstation?", "decision"),
         ("Hvad kom der ud af Moderaternes initiativ om kystbeskyttelse?", "decision"),
         ("Hvad var resultatet af hjemløsetællingen i 2024?", "fact"),
+        ("Arbejder kommunen videre med idéen om en midlertidig bus?", "decision"),
+        ("Har Greve Kommune indført en firedagesuge?", "decision"),
+        ("På hvilke vilkår må Tune IF overtage hallen?", "decision"),
+        ("Hvor kommunen har sine kontorer, står i referatet?", "fact"),
     ],
 )
 def test_kind(question: str, kind: str) -> None:
