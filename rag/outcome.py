@@ -181,9 +181,8 @@ _POINT_NUMBERS = re.compile(
 _BARE_APPROVAL = re.compile(
     r"^(?:(?:godkendt|godkendes|anbefales|anbefalet|tiltrådt|tiltrædes|vedtaget|indstilles)"
     r"(?:\s+som\s+indstillet)?"
-    # "Godkendt med følgende bemærkninger;": the recommendation, with remarks the decision
-    # goes on to state.
-    # "2. Godkendt med bemærkning om, at udvalget ønsker at besøge Valhallen." too.
+    # "Godkendt med følgende bemærkninger;", "2. Godkendt med bemærkning om, at udvalget
+    # ønsker at besøge Valhallen.": the recommendation, with remarks the decision states.
     r"(?:\s+med\s+(?:følgende\s+|de\s+|den\s+|nedenstående\s+)?"
     r"(?:bemærkning|ændring|tilføjelse)\w*\b.*)?"
     r"|indstillingen\s+(?:blev\s+)?(?:godkendt|godkendes|tiltrådt|fulgt|anbefales))[.!:;]?$",

@@ -411,14 +411,16 @@ _DECISION = re.compile(
     # "På hvilke vilkår må foreningen overtage hallen?": the terms are in the decision.
     r"\bpå\s+hvilke\s+(?:vilkår|betingelser)\b"
 )
+# Who acts in a municipality's yes/no question: "kommunen", "byrådet", "Greve Kommune".
+_DOER = r"(?:kommunen|byrådet|udvalget|man|\w+\s+kommune)"
 # "Skal kommunen selv ansætte tryghedsvagterne?", "Fik plejecentret dispensation?": a yes/no
 # question about what the municipality does is answered by what it decided.
 _YES_NO = re.compile(
     r"\s*(?:skal|må|får|fik|vil|blev|bliver|kommer|kan|gik|godkendte)\s+\w+|"
     # "Arbejder kommunen videre med ...?", "Sælger byrådet ...?": a verb before its subject.
-    r"\s*(?!hvor\b|hvorfor\b|hvornår\b|har\b|er\b|var\b)\w+[eoa]r\s+(?:kommunen|byrådet|udvalget|man|greve)\b|"
+    r"\s*(?!hvor\b|hvorfor\b|hvornår\b|har\b|er\b|var\b)\w+[eoa]r\s+" + _DOER + r"\b|"
     # "Har kommunen indført ...?": whether something was done (not "Har kommunen en plan?").
-    r"\s*har\s+(?:kommunen|byrådet|udvalget|man|greve(?:\s+kommune)?)\s+\w{3,}t\b"
+    r"\s*har\s+" + _DOER + r"\s+\w{3,}t\b"
 )
 _LATEST = re.compile(
     r"\b(?:sidste|seneste|forrige|nyeste|sidst\s+afholdte|senest\s+afholdte)\s+"

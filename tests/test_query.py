@@ -198,6 +198,7 @@ def test_no_known_bodies() -> None:
         ("Hvad var resultatet af hjemløsetællingen i 2024?", "fact"),
         ("Arbejder kommunen videre med idéen om en midlertidig bus?", "decision"),
         ("Har Greve Kommune indført en firedagesuge?", "decision"),
+        ("Sælger Fjordby Kommune grunden ved havnen?", "decision"),
         ("På hvilke vilkår må Tune IF overtage hallen?", "decision"),
         ("Hvor kommunen har sine kontorer, står i referatet?", "fact"),
     ],
