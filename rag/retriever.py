@@ -11,6 +11,7 @@ from dataclasses import dataclass, replace
 from datetime import date
 
 from index.catalog import Catalog, ItemRecord
+from index.danish import fold
 from index.embedder import Embedder, Vectors
 from index.facets import ChunkFacets
 from index.lexical import LexicalIndex
@@ -125,11 +126,30 @@ class Retriever:
             margin = _best_coverage(wider[:1]) - _best_coverage(hits)
             if wider and (not hits or margin >= HINT_OVERRIDE_MARGIN):
                 search_filter, hits = undated, wider
+        any_body = replace(search_filter, bodies=user.bodies)
+        if (
+            any_body != search_filter
+            and self._names_bodies(question) > 1
+            and _best_coverage(hits) < WEAK_COVERAGE
+        ):
+            # Bodies a question names may be what it asks about, not who decided: "Hvem
+            # skiftede fra Social- og Handicapudvalget til Klima-, Teknik- og Miljøudvalget?"
+            # is answered in Byrådet's minutes. ("Hvad har byrådet besluttet om ...?" names the
+            # one body that decides.) The same test as for the time above.
+            wider = self._search(question, intent, any_body, k, vector)
+            margin = _best_coverage(wider[:1]) - _best_coverage(hits)
+            if wider and (not hits or margin >= HINT_OVERRIDE_MARGIN):
+                search_filter, hits = any_body, wider
         if not hits and search_filter != user:
             # The question's own hints were too narrow (a body or case with no match): fall
             # back to the user's filters rather than answer nothing.
             search_filter, hits = user, self._search(question, intent, user, k, vector)
         return Retrieval(intent, search_filter, tuple(hits), self._unseen_names(question, intent))
+
+    def _names_bodies(self, question: str) -> int:
+        """How many of the archive's bodies the question names in full."""
+        asked = fold(question)
+        return sum(fold(body) in asked for body in self._bodies)
 
     def _unseen_names(self, question: str, intent: QueryIntent) -> tuple[str, ...]:
         # English capitalises more than names ("Christmas"), and its words are not Danish.

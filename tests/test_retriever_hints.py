@@ -12,7 +12,7 @@ from index.store import SearchFilter
 from rag.engine import Engine
 from rag.query import QueryIntent
 from rag.retriever import ItemHit, Retriever
-from tests.minutes_factory import engine_for, solgaarden_case
+from tests.minutes_factory import FakeItem, FakeMeeting, engine_for, solgaarden_case
 
 
 @pytest.fixture
@@ -98,3 +98,47 @@ def test_bm25_scores_the_chunks_it_is_asked_about_from_the_same_pass(engine: Eng
     assert best == lexical.search(question, 1)
     # Every other chunk with a score, with the score a full search gives it.
     assert dict(others) == {c: s for c, s in everything.items() if c != best[0][0]}
+
+
+def _committee_change(tmp_path: Path) -> Engine:
+    change = FakeItem(
+        10,
+        "Ændring i udvalgsbesætning",
+        "22/10",
+        (
+            (
+                "Sagsfremstilling",
+                "Simon Hansen skifter fra Social- og Handicapudvalget til "
+                "Teknik- og Miljøudvalget, hvor han afløser Eva Berg.",
+            ),
+        ),
+        "Godkendt.",
+    )
+    meetings = {
+        "byr.txt": FakeMeeting("23-05-2022", "Byrådet", (change,)),
+        "shu.txt": FakeMeeting(
+            "16-05-2022", "Social- og Handicapudvalget", (FakeItem(3, "Budgetopfølgning", "22/3"),)
+        ),
+        "tmu.txt": FakeMeeting(
+            "17-05-2022", "Teknik- og Miljøudvalget", (FakeItem(4, "Vejvedligeholdelse", "22/4"),)
+        ),
+    }
+    return engine_for(tmp_path, meetings)
+
+
+def test_bodies_a_question_asks_about_give_way_when_their_items_do_not_answer(
+    tmp_path: Path,
+) -> None:
+    found = _committee_change(tmp_path).retriever.search(
+        "Hvem skiftede fra Social- og Handicapudvalget til Teknik- og Miljøudvalget?"
+    )
+    assert found.search_filter.bodies == ()
+    assert found.hits[0].record.title == "Ændring i udvalgsbesætning"
+
+
+def test_the_one_body_a_question_names_as_decider_is_kept(tmp_path: Path) -> None:
+    found = _committee_change(tmp_path).retriever.search(
+        "Hvad har Teknik- og Miljøudvalget besluttet om udvalgsbesætningen?"
+    )
+    assert found.search_filter.bodies == ("Teknik- og Miljøudvalget",)
+    assert all(h.record.body == "Teknik- og Miljøudvalget" for h in found.hits)
