@@ -866,11 +866,17 @@ def chosen_option(item: AgendaItem, decision_text: str) -> tuple[str, str, str] 
     names it."""
     # Not a party's vote or wish ("Imod stemte: A og Ø, der ønsker model C").
     chosen_lines = [line for line in decision_text.splitlines() if not _DISSENT.search(line)]
-    match = next((m for line in chosen_lines if (m := _OPTION.search(line))), None)
+    match = next(
+        (m for line in chosen_lines if (m := _OPTION.search(line) or _LETTERED.search(line))),
+        None,
+    )
     if match is None:
         return None
     kind, name = match.group(1), match.group(2)
     option = re.compile(rf"\b{re.escape(kind)}\s+{re.escape(name)}\b(?![.,]\d)", re.IGNORECASE)
+    if match.re is _LETTERED:
+        # "Udvalget beslutter punkt a.": the Indstilling's point "a. at henlægge sagen".
+        option = re.compile(rf"^\s*{re.escape(name)}[.)]\s+\S", re.IGNORECASE)
     proposal = recommendation_section(item)
     ordered = ([proposal] if proposal else []) + [s for s in item.sections if s is not proposal]
     for section in ordered:
@@ -890,6 +896,7 @@ def chosen_option(item: AgendaItem, decision_text: str) -> tuple[str, str, str] 
     return None
 
 
+_LETTERED = re.compile(r"\b(punkt)\s+([a-h])\b(?![.)]?\s*\d)", re.IGNORECASE)
 _DISSENT = re.compile(r"\b(?:ikke|imod|stemte|stemmer|undlod|ønsker|ønskede)\b", re.IGNORECASE)
 _POINT_BREAK = re.compile(r"(?<=,)\s+(?:eller|og)\s+(?=at\s)")
 

@@ -130,6 +130,10 @@ _APPROVES_BODY = re.compile(
 _BODY_RECOMMENDATION = re.compile(
     _COMMITTEE + r"s\s+indstilling(?:er)?\s+(?:godkendes|tiltrædes|følges|anbefales)"
 )
+# "... at indstillingen fra Kultur- og Fritidsudvalget anbefales".
+_RECOMMENDATION_FROM_BODY = re.compile(
+    r"\b[Ii]ndstillingen\s+fra\s+" + _COMMITTEE + r"\s+(?:godkendes|tiltrædes|følges|anbefales)"
+)
 # "at indstillingens punkt 1, 2 og 3 godkendes": the recommendation as it came to this meeting.
 _POINTS_OF_RECOMMENDATION = re.compile(
     r"\b(?:indstillingens\s+|indstillings)(?:punkt\w*|pkt\.?|nr\.?)?[\s\d,\-–.og]*\s(?:godkendes|anbefales|tiltrædes)",
@@ -153,6 +157,7 @@ def follows_recommendation(decision_text: str) -> str | None:
     match = (
         _APPROVES_BODY.search(text)
         or _BODY_RECOMMENDATION.search(text)
+        or _RECOMMENDATION_FROM_BODY.search(text)
         or _FOLLOWS_RECOMMENDATION.search(text)
     )
     if not match:

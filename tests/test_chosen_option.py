@@ -17,6 +17,11 @@ PROPOSAL = (
     "at model 2 om økonomisk støtte til indkøb godkendes, eller\n"
     "at model 3 om udlån af robotstøvsuger godkendes."
 )
+LETTERED = (
+    "Administrationen indstiller,\n1. at orienteringen tages til efterretning.\n"
+    "2. at der tages stilling til indsatsen ved enten,\na. at henlægge sagen\neller\n"
+    "b. at forlænge indsatsen til 2023."
+)
 BACKGROUND = (
     "Ældreloven giver to muligheder.\n"
     "Scenarie B: Hallen holdes åben om aftenen.\n"
@@ -76,3 +81,15 @@ def test_a_decision_answer_says_what_the_chosen_model_is(tmp_path: Path) -> None
         "at model 3 om udlån af robotstøvsuger godkendes.",
     ]
     assert "Model 3 i sagen (Sundheds- og Omsorgsudvalget, 02-06-2025, punkt 6)" in answer.answer
+
+
+def test_a_lettered_point_of_the_recommendation() -> None:
+    item = AgendaItem(3, "Jobafklaring", sections=(Section("Indstilling", LETTERED),))
+    assert chosen_option(
+        item, "Orienteringen blev taget til efterretning\nUdvalget beslutter punkt a."
+    ) == (
+        "Punkt a",
+        "a. at henlægge sagen",
+        "Indstilling",
+    )
+    assert chosen_option(item, "Godkendt, jf. punkt 2.") is None

@@ -73,6 +73,11 @@ def test_following_a_recommendation(text: str, body: str | None) -> None:
             "Skole-, Børne- og Ungeudvalgets indstillinger godkendes.",
             "Social- og Handicapudvalget",
         ),
+        (
+            "Økonomiudvalget anbefaler over for byrådet, at indstillingen fra Kultur- og "
+            "Fritidsudvalget anbefales med bemærkning om, at der afholdes et temamøde.",
+            "Kultur- og Fritidsudvalget",
+        ),
         ("Økonomiudvalget anbefaler, at indstillingens punkt 1, 2 og 3 godkendes.", ""),
         ("Økonomiudvalget anbefaler, at indstillingspunkt 1-5 godkendes med bemærkning.", ""),
         ("Økonomiudvalget anbefaler overfor Byrådet, at fagudvalgenes indstilling godkendes.", ""),
