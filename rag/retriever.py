@@ -122,10 +122,9 @@ class Retriever:
             # decided: "the sickness absence in 2024" is reported in 2025, "prices from June"
             # were set in January. When the question's time leaves nothing that covers the
             # question while other meetings clearly do, search those.
-            wider = self._search(question, intent, undated, k, vector)
-            margin = _best_coverage(wider[:1]) - _best_coverage(hits)
-            if wider and (not hits or margin >= HINT_OVERRIDE_MARGIN):
-                search_filter, hits = undated, wider
+            search_filter, hits = self._wider(
+                question, intent, k, vector, hits, search_filter, undated
+            )
         any_body = replace(search_filter, bodies=user.bodies)
         if (
             any_body != search_filter
@@ -135,16 +134,33 @@ class Retriever:
             # Bodies a question names may be what it asks about, not who decided: "Hvem
             # skiftede fra Social- og Handicapudvalget til Klima-, Teknik- og Miljøudvalget?"
             # is answered in Byrådet's minutes. ("Hvad har byrådet besluttet om ...?" names the
-            # one body that decides.) The same test as for the time above.
-            wider = self._search(question, intent, any_body, k, vector)
-            margin = _best_coverage(wider[:1]) - _best_coverage(hits)
-            if wider and (not hits or margin >= HINT_OVERRIDE_MARGIN):
-                search_filter, hits = any_body, wider
+            # one body that decides.)
+            search_filter, hits = self._wider(
+                question, intent, k, vector, hits, search_filter, any_body
+            )
         if not hits and search_filter != user:
             # The question's own hints were too narrow (a body or case with no match): fall
             # back to the user's filters rather than answer nothing.
             search_filter, hits = user, self._search(question, intent, user, k, vector)
         return Retrieval(intent, search_filter, tuple(hits), self._unseen_names(question, intent))
+
+    def _wider(
+        self,
+        question: str,
+        intent: QueryIntent,
+        k: int,
+        vector: Vectors,
+        hits: list[ItemHit],
+        narrow: SearchFilter,
+        wide: SearchFilter,
+    ) -> tuple[SearchFilter, list[ItemHit]]:
+        """The wider search's filter and hits when its best item covers the question clearly
+        better than the narrow search's (or the narrow one found nothing); else the narrow's."""
+        wider = self._search(question, intent, wide, k, vector)
+        margin = _best_coverage(wider[:1]) - _best_coverage(hits)
+        if wider and (not hits or margin >= HINT_OVERRIDE_MARGIN):
+            return wide, wider
+        return narrow, hits
 
     def _names_bodies(self, question: str) -> int:
         """How many of the archive's bodies the question names in full."""
