@@ -517,22 +517,25 @@ def same_matter(catalog: Catalog, record: ItemRecord) -> list[ItemRecord]:
         return []
     year = int(record.meeting_date[:4])
     words = sorted(set(_MATTER_WORD.findall(title)), key=len, reverse=True)[:2]
-    # A word in very many titles ("anlægsbevilling") does not single out a matter, and of the
-    # two the rarer names it: every "Initiativretsforslag fra (A) vedr. ... i Greve" shares ¾
-    # of its words with the one on a pantstation, and only two titles have "pantstation".
+    # A word in very many titles ("anlægsbevilling") does not single out a matter.
     found = [catalog.titles_like(word, MATTER_CANDIDATES + 1) for word in words]
     usable = [candidates for candidates in found if len(candidates) <= MATTER_CANDIDATES]
-    if not usable:
-        return []
-    matches: set[str] = set()
-    for item_id, other_title, meeting_date in min(usable, key=len):
-        theirs = _matter_terms(other_title)
-        if (
-            len(theirs) >= 3
-            and abs(int(meeting_date[:4]) - year) <= MATTER_YEARS
-            and _title_overlap(own, theirs) >= MATTER_OVERLAP
-        ):
-            matches.add(item_id)
+    matches: dict[str, set[int]] = {}
+    for n, candidates in enumerate(usable):
+        for item_id, other_title, meeting_date in candidates:
+            theirs = _matter_terms(other_title)
+            if (
+                len(theirs) >= 3
+                and abs(int(meeting_date[:4]) - year) <= MATTER_YEARS
+                and _title_overlap(own, theirs) >= MATTER_OVERLAP
+            ):
+                matches.setdefault(item_id, set()).add(n)
+    if len(matches) > RECURRING_TITLE and usable:
+        # Every "Initiativretsforslag fra (A) vedr. ... i Greve" shares ¾ of its words with the
+        # one on a pantstation: then only the titles with the rarer word ("pantstation") are
+        # the matter.
+        rarer = min(range(len(usable)), key=lambda n: len(usable[n]))
+        matches = {item_id: found_by for item_id, found_by in matches.items() if rarer in found_by}
     if len(matches) > RECURRING_TITLE:
         return []
     return [r for r in (catalog.item(i) for i in sorted(matches)) if r is not None]

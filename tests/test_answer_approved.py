@@ -407,3 +407,22 @@ def test_a_title_written_with_and_without_hyphens_is_one_matter(tmp_path: Path) 
     engine = engine_for(tmp_path, meetings)
     first = engine.catalog.items_where(bodies=("Byrådet",))[0]
     assert [s.meeting_date for s in engine.trail(first.item_id)] == ["2025-09-08", "2025-11-05"]
+
+
+def test_a_title_whose_longest_word_is_its_own_still_joins_its_matter(tmp_path: Path) -> None:
+    # "Plejeboligkapacitet" is in no other title; "plejecentret" finds the matter's steps.
+    meetings = {
+        "dir.txt": FakeMeeting(
+            "15-02-2024",
+            "Direktionen",
+            (FakeItem(3, "Plejeboligkapacitet - udvidelse af plejecentret Solgården", "24/1"),),
+        ),
+        "byr.txt": FakeMeeting(
+            "07-05-2024",
+            "Byrådet",
+            (FakeItem(4, "Udvidelse af plejecentret Solgården med 24 plejeboliger", "24/2"),),
+        ),
+    }
+    engine = engine_for(tmp_path, meetings)
+    first = engine.catalog.items_where(bodies=("Direktionen",))[0]
+    assert [s.body for s in engine.trail(first.item_id)] == ["Direktionen", "Byrådet"]
