@@ -391,38 +391,41 @@ def test_the_trail_joins_a_proposal_to_its_follow_up_among_many_like_it(tmp_path
     assert PANT_OUTCOME in answer.answer
 
 
+def _trail_of_the_first(tmp_path: Path, first: FakeMeeting, later: FakeMeeting) -> list[str]:
+    """(date, body) of the trail of ``first``'s one item, with ``later`` in the archive."""
+    engine = engine_for(tmp_path, {"first.txt": first, "later.txt": later})
+    item = engine.catalog.items_where(bodies=(first.body,))[0]
+    return [f"{s.meeting_date} {s.body}" for s in engine.trail(item.item_id)]
+
+
 def test_a_title_written_with_and_without_hyphens_is_one_matter(tmp_path: Path) -> None:
-    meetings = {
-        "byr.txt": FakeMeeting(
-            "08-09-2025",
-            "Byrådet",
-            (FakeItem(9, "Flagning med Pride-flag i Pride-ugen", "25/1", decision="Oversendt."),),
-        ),
-        "oeu.txt": FakeMeeting(
-            "05-11-2025",
-            "Økonomiudvalget",
-            (FakeItem(5, "Opfølgning: flagning med Prideflag i Prideugen", "25/2"),),
-        ),
-    }
-    engine = engine_for(tmp_path, meetings)
-    first = engine.catalog.items_where(bodies=("Byrådet",))[0]
-    assert [s.meeting_date for s in engine.trail(first.item_id)] == ["2025-09-08", "2025-11-05"]
+    first = FakeMeeting(
+        "08-09-2025", "Byrådet", (FakeItem(9, "Flagning med Pride-flag i Pride-ugen", "25/1"),)
+    )
+    later = FakeMeeting(
+        "05-11-2025",
+        "Økonomiudvalget",
+        (FakeItem(5, "Opfølgning: flagning med Prideflag i Prideugen", "25/2"),),
+    )
+    assert _trail_of_the_first(tmp_path, first, later) == [
+        "2025-09-08 Byrådet",
+        "2025-11-05 Økonomiudvalget",
+    ]
 
 
 def test_a_title_whose_longest_word_is_its_own_still_joins_its_matter(tmp_path: Path) -> None:
     # "Plejeboligkapacitet" is in no other title; "plejecentret" finds the matter's steps.
-    meetings = {
-        "dir.txt": FakeMeeting(
-            "15-02-2024",
-            "Direktionen",
-            (FakeItem(3, "Plejeboligkapacitet - udvidelse af plejecentret Solgården", "24/1"),),
-        ),
-        "byr.txt": FakeMeeting(
-            "07-05-2024",
-            "Byrådet",
-            (FakeItem(4, "Udvidelse af plejecentret Solgården med 24 plejeboliger", "24/2"),),
-        ),
-    }
-    engine = engine_for(tmp_path, meetings)
-    first = engine.catalog.items_where(bodies=("Direktionen",))[0]
-    assert [s.body for s in engine.trail(first.item_id)] == ["Direktionen", "Byrådet"]
+    first = FakeMeeting(
+        "15-02-2024",
+        "Direktionen",
+        (FakeItem(3, "Plejeboligkapacitet - udvidelse af plejecentret Solgården", "24/1"),),
+    )
+    later = FakeMeeting(
+        "07-05-2024",
+        "Byrådet",
+        (FakeItem(4, "Udvidelse af plejecentret Solgården med 24 plejeboliger", "24/2"),),
+    )
+    assert _trail_of_the_first(tmp_path, first, later) == [
+        "2024-02-15 Direktionen",
+        "2024-05-07 Byrådet",
+    ]
