@@ -22,6 +22,7 @@ from rag.outcome import (
     approved_with_changes,
     approves_the_proposal,
     follows_recommendation,
+    option_chosen,
     outcome_of,
     vote_of,
 )
@@ -855,29 +856,17 @@ def _add_context(
     parts.append(f"{section or 'Sagen'} [{len(citations)}]:\n{_quote(sentence)}")
 
 
-# "Udvalget anbefaler model 3", "Scenarie B godkendes": one of the options the case put.
-_OPTION = re.compile(
-    r"\b(model|scenarie|løsningsmodel|løsning|mulighed|alternativ|variant)\s+(\d{1,2}|[A-ZÆØÅ])\b",
-    re.IGNORECASE,
-)
-
-
 def chosen_option(item: AgendaItem, decision_text: str) -> tuple[str, str, str] | None:
     """When a decision picks one of the options the case put ("Udvalget anbefaler model 3"),
     the option ("Model 3"), the line that says what it is and that line's section: the
     Indstilling's ("at model 3 om udlån af robotstøvsuger godkendes") or else a heading that
     names it."""
-    # Not a party's vote or wish ("Imod stemte: A og Ø, der ønsker model C").
-    chosen_lines = [line for line in decision_text.splitlines() if not _DISSENT.search(line)]
-    match = next(
-        (m for line in chosen_lines if (m := _OPTION.search(line) or _LETTERED.search(line))),
-        None,
-    )
-    if match is None:
+    chosen = option_chosen(decision_text)
+    if chosen is None:
         return None
-    kind, name = match.group(1), match.group(2)
+    kind, name, lettered = chosen
     option = re.compile(rf"\b{re.escape(kind)}\s+{re.escape(name)}\b(?![.,]\d)", re.IGNORECASE)
-    if match.re is _LETTERED:
+    if lettered:
         # "Udvalget beslutter punkt a.": the Indstilling's point "a. at henlægge sagen".
         option = re.compile(rf"^\s*{re.escape(name)}[.)]\s+\S", re.IGNORECASE)
     proposal = recommendation_section(item)
@@ -899,8 +888,6 @@ def chosen_option(item: AgendaItem, decision_text: str) -> tuple[str, str, str] 
     return None
 
 
-_LETTERED = re.compile(r"\b(punkt)\s+([a-h])\b(?![.)]?\s*\d)", re.IGNORECASE)
-_DISSENT = re.compile(r"\b(?:ikke|imod|stemte|stemmer|undlod|ønsker|ønskede)\b", re.IGNORECASE)
 _POINT_BREAK = re.compile(r"(?<=,)\s+(?:eller|og)\s+(?=at\s)")
 
 

@@ -183,30 +183,54 @@ _POINT_NUMBERS = re.compile(
     r"(?:\s*[a-z](?:\s*(?:,|og|-)\s*[a-z])*\b\.?)?\s*",
     re.I,
 )
+# "med følgende bemærkninger", "med den ændring": approved, with remarks or changes.
+_REMARKS = r"med\s+(?:\w+\s+)?(?:bemærkning|ændring|tilføjelse)\w*"
+# Words of a line that rejects, or records a vote or an abstention, rather than approves.
+_REFUSING = r"ikke|imod|stemte|stemmer|undlod|afviste|afvist"
 _BARE_APPROVAL = re.compile(
     r"^(?:(?:godkendt|godkendes|anbefales|anbefalet|tiltrådt|tiltrædes|vedtaget|indstilles)"
     r"(?:\s+som\s+indstillet)?"
     # "Godkendt med følgende bemærkninger;", "2. Godkendt med bemærkning om, at udvalget
     # ønsker at besøge Valhallen.": the recommendation, with remarks the decision states.
-    r"(?:\s+med\s+(?:følgende\s+|de\s+|den\s+|nedenstående\s+)?"
-    r"(?:bemærkning|ændring|tilføjelse)\w*\b.*)?"
+    r"(?:\s+" + _REMARKS + r"\b.*)?"
     r"|indstillingen\s+(?:blev\s+)?(?:godkendt|godkendes|tiltrådt|fulgt|anbefales))[.!:;]?$",
     re.I,
 )
-_NOT_AN_APPROVAL = re.compile(r"\b(?:ikke|imod|stemte|stemmer|undlod|afviste|afvist)\b", re.I)
+_NOT_AN_APPROVAL = re.compile(rf"\b(?:{_REFUSING})\b", re.I)
 _ADMINISTRATION_RECOMMENDATION = re.compile(
     r"\badministrationens\s+indstilling|\bindstillingspunkt|\bindstillingens\s+punkt", re.I
 )
 
 
-_WITH_CHANGES = re.compile(
-    r"\b(?:godkend|tiltræ|vedta)\w*\s+med\s+(?:\w+\s+)?(?:bemærkning|ændring|tilføjelse)", re.I
-)
+_WITH_CHANGES = re.compile(r"\b(?:godkend|tiltræ|vedta)\w*\s+" + _REMARKS, re.I)
 
 
 def approved_with_changes(decision_text: str) -> bool:
     """ "Godkendt med følgende bemærkninger": approved, with remarks or changes of its own."""
     return bool(_WITH_CHANGES.search(decision_text))
+
+
+# "Udvalget anbefaler model 3", "Scenarie B godkendes": one of the options the case put;
+# "Udvalget beslutter punkt a.": one of its lettered points.
+_OPTION = re.compile(
+    r"\b(model|scenarie|løsningsmodel|løsning|mulighed|alternativ|variant)\s+(\d{1,2}|[A-ZÆØÅ])\b",
+    re.IGNORECASE,
+)
+_LETTERED = re.compile(r"\b(punkt)\s+([a-h])\b(?![.)]?\s*\d)", re.IGNORECASE)
+# Not a party's vote or wish ("Imod stemte: A og Ø, der ønsker model C").
+_DISSENT = re.compile(rf"\b(?:{_REFUSING}|ønsker|ønskede)\b", re.IGNORECASE)
+
+
+def option_chosen(decision_text: str) -> tuple[str, str, bool] | None:
+    """The option a decision picks, as (kind, name, lettered): ("model", "3", False) for
+    "Udvalget anbefaler model 3", ("punkt", "a", True) for "Udvalget beslutter punkt a."."""
+    for line in decision_text.splitlines():
+        if _DISSENT.search(line):
+            continue
+        match = _OPTION.search(line) or _LETTERED.search(line)
+        if match:
+            return match.group(1), match.group(2), match.re is _LETTERED
+    return None
 
 
 def approves_the_proposal(decision_text: str) -> bool:
