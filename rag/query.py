@@ -47,6 +47,10 @@ class QueryIntent:
     latest_meeting: bool = False
     case_number: str | None = None
     body: str | None = None
+    # How many bodies the question names in full: "Hvem skiftede fra Social- og
+    # Handicapudvalget til Klima-, Teknik- og Miljøudvalget?" names two, neither of them the
+    # body that decided.
+    bodies_named: int = 0
 
 
 # -- case numbers --------------------------------------------------------------------------------
@@ -353,25 +357,27 @@ def _contains(haystack: Sequence[str], needle: Sequence[str]) -> bool:
     return n > 0 and any(tuple(haystack[i : i + n]) == tuple(needle) for i in range(len(haystack)))
 
 
-def _body(question: str, folded: str, known_bodies: Sequence[str]) -> str | None:
+def _body(question: str, folded: str, known_bodies: Sequence[str]) -> tuple[str | None, int]:
+    """The body the question names (None for none), and how many it names in full."""
     keys = _body_keys(tuple(known_bodies))
     if not keys:
-        return None
+        return None, 0
     for pattern, danish in _ENGLISH_BODIES:
         folded = pattern.sub(danish, folded)
     stems = _stems(folded)
 
-    best: tuple[int, str] | None = None
-    for body, key, _ in keys:
-        if _contains(stems, key) and (best is None or len(key) > best[0]):
-            best = (len(key), body)
-    if best is not None:
-        return best[1]
+    named = [(body, key) for body, key, _ in keys if _contains(stems, key)]
+    # One name may fit several bodies ("Byråd 2018-2021", "Byråd 2022-2025"), and a name inside
+    # a longer named one ("Sundhedsudvalget" in "Social- og Sundhedsudvalget") is that one.
+    keys_named = {key for _, key in named}
+    distinct = [k for k in keys_named if not any(o != k and _contains(o, k) for o in keys_named)]
+    if named:
+        return max(named, key=lambda n: len(n[1]))[0], len(distinct)
 
     acronyms = {fold(w) for w in _WORD.findall(question) if len(w) >= 2 and w.isupper()}
     for body, _, acronym in keys:
         if acronym and acronym in acronyms:
-            return body
+            return body, 1
 
     # "Miljøudvalget" for "Klima-, Teknik- og Miljøudvalget": the last word, when it is
     # distinctive (long) and names one body only.
@@ -382,8 +388,8 @@ def _body(question: str, folded: str, known_bodies: Sequence[str]) -> str | None
     for s in stems:
         owners = by_last.get(s)
         if owners and len(owners) == 1:
-            return next(iter(owners))
-    return None
+            return next(iter(owners)), 1
+    return None, 0
 
 
 # -- kind, language, search text -----------------------------------------------------------------
@@ -574,7 +580,7 @@ def parse_query(question: str, today: date, known_bodies: Sequence[str]) -> Quer
 
     latest = _LATEST.search(folded) is not None
     date_from, date_to = _dates(folded, today)
-    body = _body(question, fold(low), known_bodies)
+    body, bodies_named = _body(question, fold(low), known_bodies)
 
     words = re.findall(r"[^\W\d_]+", low)
     language = _language(words, question)
@@ -605,4 +611,5 @@ def parse_query(question: str, today: date, known_bodies: Sequence[str]) -> Quer
         latest_meeting=latest,
         case_number=case_number,
         body=body,
+        bodies_named=bodies_named,
     )

@@ -11,7 +11,6 @@ from dataclasses import dataclass, replace
 from datetime import date
 
 from index.catalog import Catalog, ItemRecord
-from index.danish import fold
 from index.embedder import Embedder, Vectors
 from index.facets import ChunkFacets
 from index.lexical import LexicalIndex
@@ -128,7 +127,7 @@ class Retriever:
         any_body = replace(search_filter, bodies=user.bodies)
         if (
             any_body != search_filter
-            and self._names_bodies(question) > 1
+            and intent.bodies_named > 1
             and _best_coverage(hits) < WEAK_COVERAGE
         ):
             # Bodies a question names may be what it asks about, not who decided: "Hvem
@@ -161,11 +160,6 @@ class Retriever:
         if wider and (not hits or margin >= HINT_OVERRIDE_MARGIN):
             return wide, wider
         return narrow, hits
-
-    def _names_bodies(self, question: str) -> int:
-        """How many of the archive's bodies the question names in full."""
-        asked = fold(question)
-        return sum(fold(body) in asked for body in self._bodies)
 
     def _unseen_names(self, question: str, intent: QueryIntent) -> tuple[str, ...]:
         # English capitalises more than names ("Christmas"), and its words are not Danish.

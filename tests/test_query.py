@@ -253,6 +253,7 @@ def test_a_full_question() -> None:
         latest_meeting=False,
         case_number=None,
         body="Økonomiudvalget",
+        bodies_named=1,
     )
 
 
@@ -282,3 +283,26 @@ def test_an_english_question_is_searched_with_danish_municipal_words() -> None:
     assert "byråd" in intent.search_text and "plejehjem" in intent.search_text
     danish = parse_query("Hvad besluttede byrådet om skolen?", date(2025, 1, 1), [])
     assert danish.search_text == "besluttede byrådet skolen"
+
+
+@pytest.mark.parametrize(
+    ("question", "bodies", "named"),
+    [
+        (
+            "Hvem skiftede fra Social- og Handicapudvalget til Klima-, Teknik- og Miljøudvalget?",
+            ("Social- og Handicapudvalget", "Klima-, Teknik- og Miljøudvalget"),
+            2,
+        ),
+        # One name that fits two bodies, and a name inside a longer one, are one body.
+        ("Hvad har byrådet besluttet om lufthavnen?", ("Byråd 2018-2021", "Byråd 2022-2025"), 1),
+        (
+            "Hvad besluttede Social- og Sundhedsudvalget?",
+            ("Sundhedsudvalget", "Social- og Sundhedsudvalget"),
+            1,
+        ),
+        ("Hvad blev der besluttet om Solgården?", ("Byrådet",), 0),
+    ],
+)
+def test_bodies_named(question: str, bodies: tuple[str, ...], named: int) -> None:
+    intent = parse_query(question, date(2024, 6, 1), bodies)
+    assert intent.bodies_named == named
