@@ -30,6 +30,20 @@ QUESTION_WORDS = frozenset(
 )
 
 
+# Verbs that say what happens to a matter, not which matter: "Hvornår åbner den nye
+# metrostation?" is about a metrostation, and an item that only says something opens is not
+# about it. Topic coverage leaves them out, as it leaves out names. ("tage" is not here: its
+# stem is also "tag", a roof.)
+GENERIC_VERBS = frozenset(
+    terms(
+        "åbne åbner åbnes åbnet holde holder holdes holdt komme kommer kom kommet "
+        "gå går gik give giver gives gav givet sætte sætter sættes satte stille stiller "
+        "stilles stillet lave laver laves lavet starte starter startes startet begynde begynder "
+        "begyndte slutte slutter ligge ligger stå står stod finde findes fandt"
+    )
+)
+
+
 _WORD = re.compile(r"[^\W_]+(?:[./,\-][^\W_]+)*")
 
 
@@ -123,7 +137,7 @@ def coverage(
     is whether the item is about the *thing* asked about, not only the place or person."""
     ignored = {t for text in ignore for t in terms(text)}
     if topic_only:
-        ignored |= proper_terms(question)
+        ignored |= proper_terms(question) | GENERIC_VERBS
     wanted = [t for t in content_terms(question) if t not in ignored]
     if not wanted:
         return 1.0
