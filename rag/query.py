@@ -414,6 +414,10 @@ _DECISION = re.compile(
     r"\b(?:resultat\w*|udfald\w*)\s+af\s+(?:\w+\s+){0,3}?"
     r"(?:\w*forslag\w*|initiativ\w*|sag\w*|ansøgning\w*|henvendelse\w*|anmodning\w*)|"
     r"\bkom\s+der\s+ud\s+af\b|\bhvordan\s+endte\b|\boutcome\s+of\b|"
+    # "Sagde kommunen ja tak til tilbuddet?", "Afviste udvalget ansøgningen?": an answer to a
+    # request is a decision on it.
+    r"\bsagde\s+(?:\w+\s+){1,3}?(?:ja|nej)\b|\b(?:ja|nej)\s+tak\s+til\b|"
+    r"\b(?:afviste|afvist|accepterede|accepteret|imødekom|imødekommet)\b|"
     # "På hvilke vilkår må foreningen overtage hallen?": the terms are in the decision.
     r"\bpå\s+hvilke\s+(?:vilkår|betingelser)\b"
 )

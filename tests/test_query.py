@@ -200,6 +200,10 @@ def test_no_known_bodies() -> None:
         ("Har Greve Kommune indført en firedagesuge?", "decision"),
         ("Sælger Fjordby Kommune grunden ved havnen?", "decision"),
         ("På hvilke vilkår må Tune IF overtage hallen?", "decision"),
+        # An answer to a request is a decision on it.
+        ("Sagde kommunen ja tak til en borgers tilbud om en naturskov?", "decision"),
+        ("Afviste udvalget ansøgningen om tilskud?", "decision"),
+        ("Hvem sagde nej til forslaget i debatten?", "fact"),
         ("Hvor kommunen har sine kontorer, står i referatet?", "fact"),
     ],
 )
