@@ -403,7 +403,11 @@ _COUNT = re.compile(
 _LIST = re.compile(
     r"\bhvilke\s+(?:\w+\s+)?(?:sager|punkter|dagsordenspunkter|emner|beslutninger|møder)\b|"
     r"\b(?:which|what)\s+(?:\w+\s+)?(?:cases|items|matters|topics|issues|decisions|meetings)\b|"
-    r"\bdagsorden(?:en)?\b|\bagenda\b|\b(?:oversigt|liste)\s+over\b|\b(?:list|oplist|nævn)\b"
+    # What was on an agenda, not anything that merely mentions one ("Må et medlem på orlov se
+    # de lukkede punkter på dagsordenen?" asks about a rule).
+    r"\bhvad\s+(?:\w+\s+){0,3}?på\s+dagsordenen\b|\bwhat\s+(?:\w+\s+){0,3}?on\s+the\s+agenda\b|"
+    r"\bdagsorden(?:en)?\s+(?:for|til|fra|ved)\b|\bagenda\s+(?:for|of)\b|^\s*(?:dagsorden|agenda)|"
+    r"\b(?:oversigt|liste)\s+over\b|\b(?:list|oplist|nævn)\b"
 )
 _DECISION = re.compile(
     r"\b(?:besluttet|besluttede|beslutte|beslutning\w*|vedtaget|vedtog|vedtage|"

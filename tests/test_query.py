@@ -178,6 +178,12 @@ def test_no_known_bodies() -> None:
         ("How many times did the council discuss parking?", "count"),
         ("Hvilke sager behandlede Økonomiudvalget i maj 2024?", "list"),
         ("Hvilke punkter var på dagsordenen?", "list"),
+        ("Hvad stod der på dagsordenen til Byrådets møde i maj 2024?", "list"),
+        ("Dagsordenen for Økonomiudvalgets sidste møde", "list"),
+        ("What was on the agenda at the last council meeting?", "list"),
+        # A question that mentions an agenda is not asking for one.
+        ("Må et byrådsmedlem på orlov se de lukkede punkter på dagsordenen?", "decision"),
+        ("Are council members on leave allowed to see the closed items on the agenda?", "fact"),
         ("Which items did the council discuss in 2017?", "list"),
         ("Hvad går forsøget med 24-timers reglen ud på?", "fact"),
         ("Hvor mange penge afsættes til projektet?", "fact"),
