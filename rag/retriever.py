@@ -6,6 +6,7 @@ question says about time, bodies and case numbers narrows the search (see ``rag.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import date
@@ -124,6 +125,9 @@ class Retriever:
             search_filter, hits = self._wider(
                 question, intent, k, vector, hits, search_filter, undated
             )
+        year = _whole_year(search_filter) if not (user.date_from or user.date_to) else None
+        if year is not None:
+            hits = self._titled_with_year(question, intent, k, vector, hits, undated, year)
         any_body = replace(search_filter, bodies=user.bodies)
         if (
             any_body != search_filter
@@ -160,6 +164,36 @@ class Retriever:
         if wider and (not hits or margin >= HINT_OVERRIDE_MARGIN):
             return wide, wider
         return narrow, hits
+
+    def _titled_with_year(
+        self,
+        question: str,
+        intent: QueryIntent,
+        k: int,
+        vector: Vectors,
+        hits: list[ItemHit],
+        undated: SearchFilter,
+        year: str,
+    ) -> list[ItemHit]:
+        """``hits`` led by items from other years whose title names the question's ``year``.
+
+        "Sygedage i 2024" are reported in "Personalepolitisk redegørelse 2024" in 2025, and "§ 18
+        midler i 2024" were shared out in "Fordeling af §18 midler 2024" in November 2023: the
+        year a question names is often the matter's year, which its title carries, not the
+        year of the meeting. Such an item comes first when it covers the question at least as
+        well as the best item of the year does."""
+        bar = _best_coverage(hits)
+        seen = {h.record.item_id for h in hits}
+        titled = [
+            h
+            for h in self._search(question, intent, undated, k, vector)
+            if h.record.item_id not in seen
+            and _names_year(h.record.title, year)
+            # "Lånoptag 2025 vedrørende regnskab 2024" is the 2025 loan, not the 2024 one.
+            and set(_YEARS.findall(h.record.title)) <= set(_YEARS.findall(question))
+            and h.coverage >= bar
+        ]
+        return (titled + hits)[:k] if titled else hits
 
     def _unseen_names(self, question: str, intent: QueryIntent) -> tuple[str, ...]:
         # English capitalises more than names ("Christmas"), and its words are not Danish.
@@ -301,6 +335,21 @@ class Retriever:
 # How much more of the question the unfiltered best item must cover than the filtered one
 # before a hint from the question is dropped.
 HINT_OVERRIDE_MARGIN = 0.3
+
+
+def _whole_year(search_filter: SearchFilter) -> str | None:
+    """The year a filter spans when it spans exactly one calendar year ("i 2024")."""
+    start, end = search_filter.date_from, search_filter.date_to
+    if start and end and start[:4] == end[:4] and start[4:] == "-01-01" and end[4:] == "-12-31":
+        return start[:4]
+    return None
+
+
+_YEARS = re.compile(r"(?<!\d)(?:19|20)\d\d(?!\d)")
+
+
+def _names_year(title: str, year: str) -> bool:
+    return re.search(rf"(?<!\d){year}(?!\d)", title) is not None
 
 
 def _best_coverage(hits: Sequence[ItemHit]) -> float:

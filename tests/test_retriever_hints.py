@@ -142,3 +142,58 @@ def test_the_one_body_a_question_names_as_decider_is_kept(tmp_path: Path) -> Non
     )
     assert found.search_filter.bodies == ("Teknik- og Miljøudvalget",)
     assert all(h.record.body == "Teknik- og Miljøudvalget" for h in found.hits)
+
+
+def _yearly_report(tmp_path: Path) -> Engine:
+    report = FakeItem(
+        14,
+        "Personalepolitisk redegørelse 2024",
+        "25/14",
+        (("Sagsfremstilling", "I gennemsnit var der 15,45 sygedage pr. fuldtidsansat i 2024."),),
+        "Taget til efterretning.",
+    )
+    next_loan = FakeItem(
+        15,
+        "Lånoptag 2025 vedrørende regnskab 2024",
+        "25/15",
+        (("Sagsfremstilling", "I gennemsnit 15,45 sygedage pr. fuldtidsansat i 2024 påvirker ikke lånet."),),
+    )
+    meetings = {
+        "2025.txt": FakeMeeting("24-09-2025", "Økonomiudvalget", (report, next_loan)),
+        "2024.txt": FakeMeeting(
+            "09-09-2024",
+            "Økonomiudvalget",
+            (
+                FakeItem(
+                    3,
+                    "Budgetopfølgning",
+                    "24/3",
+                    (("Sagsfremstilling", "Antallet af sygedage pr. fuldtidsansat følges hvert kvartal."),),
+                ),
+            ),
+        ),
+    }
+    return engine_for(tmp_path, meetings)
+
+
+def test_an_item_of_another_year_titled_with_the_questions_year_comes_first(
+    tmp_path: Path,
+) -> None:
+    # The 2024 figure is reported in 2025, in an item that carries the year in its title.
+    found = _yearly_report(tmp_path).retriever.search(
+        "Hvor mange sygedage havde en fuldtidsansat i gennemsnit i 2024?"
+    )
+    assert found.search_filter.date_from == "2024-01-01"
+    titles = [h.record.title for h in found.hits]
+    assert titles[0] == "Personalepolitisk redegørelse 2024"
+    assert "Budgetopfølgning" in titles
+    # A title that also names a year the question does not is another year's matter.
+    assert "Lånoptag 2025 vedrørende regnskab 2024" not in titles
+
+
+def test_a_year_the_user_chose_is_not_widened(tmp_path: Path) -> None:
+    found = _yearly_report(tmp_path).retriever.search(
+        "Hvor mange sygedage havde en fuldtidsansat i gennemsnit i 2024?",
+        SearchFilter(date_from="2024-01-01", date_to="2024-12-31"),
+    )
+    assert [h.record.title for h in found.hits] == ["Budgetopfølgning"]
