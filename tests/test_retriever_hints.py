@@ -156,7 +156,12 @@ def _yearly_report(tmp_path: Path) -> Engine:
         15,
         "Lånoptag 2025 vedrørende regnskab 2024",
         "25/15",
-        (("Sagsfremstilling", "I gennemsnit 15,45 sygedage pr. fuldtidsansat i 2024 påvirker ikke lånet."),),
+        (
+            (
+                "Sagsfremstilling",
+                "I gennemsnit 15,45 sygedage pr. fuldtidsansat i 2024 påvirker ikke lånet.",
+            ),
+        ),
     )
     meetings = {
         "2025.txt": FakeMeeting("24-09-2025", "Økonomiudvalget", (report, next_loan)),
@@ -168,7 +173,12 @@ def _yearly_report(tmp_path: Path) -> Engine:
                     3,
                     "Budgetopfølgning",
                     "24/3",
-                    (("Sagsfremstilling", "Antallet af sygedage pr. fuldtidsansat følges hvert kvartal."),),
+                    (
+                        (
+                            "Sagsfremstilling",
+                            "Antallet af sygedage pr. fuldtidsansat følges hvert kvartal.",
+                        ),
+                    ),
                 ),
             ),
         ),
