@@ -26,7 +26,7 @@ from rag.outcome import (
     outcome_of,
     vote_of,
 )
-from rag.query import QueryIntent, translate_terms
+from rag.query import QueryIntent, translate_terms, years_named
 from rag.retriever import WEAK_COVERAGE, ItemHit, Retrieval, Retriever
 
 
@@ -481,9 +481,6 @@ RECOMMENDATION_AGE = timedelta(days=92)
 MATTER_CANDIDATES = 60
 
 
-_YEAR = re.compile(r"(?<!\d)(?:19|20)\d\d(?!\d)")
-
-
 def _is_standing_heading(catalog: Catalog, record: ItemRecord) -> bool:
     """A title under which more than ``RECURRING_TITLE`` items stand: a heading such as
     "Meddelelser", not a matter."""
@@ -728,11 +725,11 @@ def _compose(
         # ("Huskeliste og orientering fra administrationen") that mentions them in passing.
         # A year the question names but does not search by names the matter ("budgettet for
         # 2025" is "Budget 2025-28", decided in 2024), so a title with it comes first.
-        years = set() if retrieval.search_filter.date_from else set(_YEAR.findall(question))
+        years = frozenset() if retrieval.search_filter.date_from else years_named(question)
         strong.sort(
             key=lambda h: (
                 _is_standing_heading(catalog, h.record),
-                not years.intersection(_YEAR.findall(h.record.title)),
+                not years & years_named(h.record.title),
             )
         )
     top = strong[0]

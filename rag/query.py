@@ -179,6 +179,14 @@ _AND = {"og", "and"}
 _IGNORE = {"pr", "pr.", "per", "as of", "udgangen af", "end of", "ultimo", "primo"}
 
 
+_YEAR_IN_TEXT = re.compile(r"(?<!\d)(?:19|20)\d\d(?!\d)")
+
+
+def years_named(text: str) -> frozenset[str]:
+    """The four-digit years a text names ("Budget 2025-2028" names 2025 and 2028)."""
+    return frozenset(_YEAR_IN_TEXT.findall(text))
+
+
 def _year_of(text: str) -> int:
     y = int(text)
     if y < 100:

@@ -6,7 +6,6 @@ question says about time, bodies and case numbers narrows the search (see ``rag.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import date
@@ -19,7 +18,7 @@ from index.models import Chunk
 from index.store import SearchFilter, VectorStore
 from rag.evidence import coverage, item_texts, name_words
 from rag.fusion import group_by, reciprocal_rank_fusion
-from rag.query import QueryIntent, parse_query
+from rag.query import QueryIntent, parse_query, years_named
 
 # Below this share of the question's content words an item hardly answers it: the default
 # "not found" threshold (rag.answer.AnswerConfig.min_coverage), and when a date hint gives way.
@@ -117,17 +116,20 @@ class Retriever:
         vector = self.embedder.embed_query(question)
         hits = self._search(question, intent, search_filter, k, vector)
         undated = replace(search_filter, date_from=user.date_from, date_to=user.date_to)
-        if undated != search_filter and _best_coverage(hits) < WEAK_COVERAGE:
-            # A time in the question may say when something applies rather than when it was
-            # decided: "the sickness absence in 2024" is reported in 2025, "prices from June"
-            # were set in January. When the question's time leaves nothing that covers the
-            # question while other meetings clearly do, search those.
-            search_filter, hits = self._wider(
-                question, intent, k, vector, hits, search_filter, undated
-            )
-        year = _whole_year(search_filter) if not (user.date_from or user.date_to) else None
-        if year is not None:
-            hits = self._titled_with_year(question, intent, k, vector, hits, undated, year)
+        # The question's own one-year filter ("i 2024"), not one the user chose.
+        year = None if user.date_from or user.date_to else _whole_year(search_filter)
+        dated_weakly = undated != search_filter and _best_coverage(hits) < WEAK_COVERAGE
+        if dated_weakly or year is not None:
+            # Searched once for both uses below.
+            without_dates = self._search(question, intent, undated, k, vector)
+            if dated_weakly:
+                # A time in the question may say when something applies rather than when it
+                # was decided: "prices from June" were set in January. When the question's
+                # time leaves nothing that covers the question while other meetings clearly
+                # do, search those.
+                search_filter, hits = _wider(hits, search_filter, without_dates, undated)
+            if year is not None and search_filter != undated:
+                hits = _led_by_year_titles(question, year, hits, without_dates)[:k]
         any_body = replace(search_filter, bodies=user.bodies)
         if (
             any_body != search_filter
@@ -138,62 +140,14 @@ class Retriever:
             # skiftede fra Social- og Handicapudvalget til Klima-, Teknik- og Miljøudvalget?"
             # is answered in Byrådet's minutes. ("Hvad har byrådet besluttet om ...?" names the
             # one body that decides.)
-            search_filter, hits = self._wider(
-                question, intent, k, vector, hits, search_filter, any_body
+            search_filter, hits = _wider(
+                hits, search_filter, self._search(question, intent, any_body, k, vector), any_body
             )
         if not hits and search_filter != user:
             # The question's own hints were too narrow (a body or case with no match): fall
             # back to the user's filters rather than answer nothing.
             search_filter, hits = user, self._search(question, intent, user, k, vector)
         return Retrieval(intent, search_filter, tuple(hits), self._unseen_names(question, intent))
-
-    def _wider(
-        self,
-        question: str,
-        intent: QueryIntent,
-        k: int,
-        vector: Vectors,
-        hits: list[ItemHit],
-        narrow: SearchFilter,
-        wide: SearchFilter,
-    ) -> tuple[SearchFilter, list[ItemHit]]:
-        """The wider search's filter and hits when its best item covers the question clearly
-        better than the narrow search's (or the narrow one found nothing); else the narrow's."""
-        wider = self._search(question, intent, wide, k, vector)
-        margin = _best_coverage(wider[:1]) - _best_coverage(hits)
-        if wider and (not hits or margin >= HINT_OVERRIDE_MARGIN):
-            return wide, wider
-        return narrow, hits
-
-    def _titled_with_year(
-        self,
-        question: str,
-        intent: QueryIntent,
-        k: int,
-        vector: Vectors,
-        hits: list[ItemHit],
-        undated: SearchFilter,
-        year: str,
-    ) -> list[ItemHit]:
-        """``hits`` led by items from other years whose title names the question's ``year``.
-
-        "Sygedage i 2024" are reported in "Personalepolitisk redegørelse 2024" in 2025, and "§ 18
-        midler i 2024" were shared out in "Fordeling af §18 midler 2024" in November 2023: the
-        year a question names is often the matter's year, which its title carries, not the
-        year of the meeting. Such an item comes first when it covers the question at least as
-        well as the best item of the year does."""
-        bar = _best_coverage(hits)
-        seen = {h.record.item_id for h in hits}
-        titled = [
-            h
-            for h in self._search(question, intent, undated, k, vector)
-            if h.record.item_id not in seen
-            and _names_year(h.record.title, year)
-            # "Lånoptag 2025 vedrørende regnskab 2024" is the 2025 loan, not the 2024 one.
-            and set(_YEARS.findall(h.record.title)) <= set(_YEARS.findall(question))
-            and h.coverage >= bar
-        ]
-        return (titled + hits)[:k] if titled else hits
 
     def _unseen_names(self, question: str, intent: QueryIntent) -> tuple[str, ...]:
         # English capitalises more than names ("Christmas"), and its words are not Danish.
@@ -337,19 +291,48 @@ class Retriever:
 HINT_OVERRIDE_MARGIN = 0.3
 
 
+def _wider(
+    hits: list[ItemHit], narrow: SearchFilter, wider: list[ItemHit], wide: SearchFilter
+) -> tuple[SearchFilter, list[ItemHit]]:
+    """The wider search's filter and hits when its best item covers the question clearly
+    better than the narrow search's (or the narrow one found nothing); else the narrow's."""
+    margin = _best_coverage(wider[:1]) - _best_coverage(hits)
+    if wider and (not hits or margin >= HINT_OVERRIDE_MARGIN):
+        return wide, wider
+    return narrow, hits
+
+
+def _led_by_year_titles(
+    question: str, year: str, hits: list[ItemHit], without_dates: list[ItemHit]
+) -> list[ItemHit]:
+    """``hits`` led by items from other years whose title names the question's ``year``.
+
+    "Sygedage i 2024" are reported in "Personalepolitisk redegørelse 2024" in 2025, and "§ 18
+    midler i 2024" were shared out in "Fordeling af §18 midler 2024" in November 2023: the
+    year a question names is often the matter's year, which its title carries, not the year
+    of the meeting. Such an item comes first when it covers the question at least as well as
+    the best item of the year does, and its title names no year the question does not
+    ("Lånoptag 2025 vedrørende regnskab 2024" is the 2025 loan)."""
+    bar = _best_coverage(hits)
+    asked = years_named(question)
+    seen = {h.record.item_id for h in hits}
+    titled = [
+        h
+        for h in without_dates
+        if h.record.item_id not in seen
+        and year in (named := years_named(h.record.title))
+        and named <= asked
+        and h.coverage >= bar
+    ]
+    return titled + hits
+
+
 def _whole_year(search_filter: SearchFilter) -> str | None:
     """The year a filter spans when it spans exactly one calendar year ("i 2024")."""
     start, end = search_filter.date_from, search_filter.date_to
     if start and end and start[:4] == end[:4] and start[4:] == "-01-01" and end[4:] == "-12-31":
         return start[:4]
     return None
-
-
-_YEARS = re.compile(r"(?<!\d)(?:19|20)\d\d(?!\d)")
-
-
-def _names_year(title: str, year: str) -> bool:
-    return re.search(rf"(?<!\d){year}(?!\d)", title) is not None
 
 
 def _best_coverage(hits: Sequence[ItemHit]) -> float:

@@ -207,3 +207,22 @@ def test_a_year_the_user_chose_is_not_widened(tmp_path: Path) -> None:
         SearchFilter(date_from="2024-01-01", date_to="2024-12-31"),
     )
     assert [h.record.title for h in found.hits] == ["Budgetopfølgning"]
+
+
+def test_the_search_without_dates_is_made_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The year's items cover this weakly, and the other years not clearly better: the date
+    # hint is kept, and the items titled with the year come from the same search without it.
+    engine = _yearly_report(tmp_path)
+    searched = count_searches(monkeypatch)
+    found = engine.retriever.search(
+        "Hvor mange sygedage og ferieuger og kursusdage og overarbejdstimer havde en "
+        "fuldtidsansat i gennemsnit i 2024?"
+    )
+    assert found.search_filter.date_from == "2024-01-01"
+    assert found.hits[0].record.title == "Personalepolitisk redegørelse 2024"
+    assert searched == [
+        SearchFilter(date_from="2024-01-01", date_to="2024-12-31"),
+        SearchFilter(),
+    ]
