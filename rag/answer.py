@@ -811,7 +811,28 @@ def _compose(
             _what_was_approved(catalog, record, decision, trail, citations, parts)
     see_also = []
     cited = {c.item_id for c in citations} | {record.item_id}
+    occasions: list[ItemRecord] = []
+    asked_years = years_named(question)
     for hit in [h for h in strong if h.record.item_id not in cited][: config.citations - 1]:
+        if (
+            _another_occasion(catalog, record, hit.record)
+            # Not another year's edition of a yearly matter when the question names its year.
+            and not _another_years_edition(hit.record, asked_years)
+            # Not the same case again on its way through the bodies.
+            and not any(_same_case_passing(hit.record, o) for o in occasions)
+        ):
+            # The same recurring matter on another occasion (this year's new member of a
+            # council, the first payout and then the liquidation): what it says there is part
+            # of the answer, not only a pointer.
+            quotes = _occasion_quotes(asked, hit, wants_decision, config, idf, unseen)
+            # A case's Økonomiudvalg and Byråd items repeat one text: quoted once.
+            if quotes and not any(quotes[0][0] == c.quote for c in citations):
+                occasions.append(hit.record)
+                for n, (quote, section, said) in enumerate(quotes):
+                    citations.append(_citation(hit.record, quote, section, said))
+                    head = f"Samme emne, {citations[-1].label}" if n == 0 else section
+                    parts.append(f"{head} [{len(citations)}]:\n{_quote(quote)}")
+                continue
         passage = hit.passages[0].chunk
         citations.append(
             _citation(hit.record, None if hit.record.item.closed else passage.text, passage.section)
@@ -820,6 +841,59 @@ def _compose(
     if see_also:
         parts.append("Se også: " + "; ".join(see_also))
     return Answer(question, "\n\n".join(parts), True, tuple(citations), trail, kind=intent.kind)
+
+
+def _another_occasion(catalog: Catalog, record: ItemRecord, other: ItemRecord) -> bool:
+    """Whether ``other`` is the same matter as ``record`` on another occasion: another
+    meeting, a title sharing most of its words, and neither a standing heading nor closed."""
+    if other.item.closed or other.meeting_date == record.meeting_date:
+        return False
+    if _is_standing_heading(catalog, other):
+        return False
+    if _same_case_passing(record, other):
+        return False
+    # Two words at least: "Budget 2024-2027 - 2. behandling" and "Budget 2026-2029 - proces
+    # og tidsplan" share a word, not a matter.
+    ours_terms, theirs_terms = _matter_terms(record.title), _matter_terms(other.title)
+    return len(ours_terms & theirs_terms) >= 2 and _title_overlap(ours_terms, theirs_terms) >= 0.5
+
+
+def _another_years_edition(record: ItemRecord, asked_years: frozenset[str]) -> bool:
+    """Whether the item's title names years, none of them one the question names."""
+    titled = years_named(record.title)
+    return bool(asked_years and titled and not titled & asked_years)
+
+
+def _same_case_passing(one: ItemRecord, other: ItemRecord) -> bool:
+    """Whether two items are one case on its way through the bodies (fagudvalg,
+    Økonomiudvalget, Byrådet): not another case number, and another body."""
+    ours, theirs = one.item.case_number, other.item.case_number
+    return not (ours and theirs and ours != theirs) and other.body != one.body
+
+
+def _occasion_quotes(
+    question: str,
+    hit: ItemHit,
+    wants_decision: bool,
+    config: AnswerConfig,
+    idf: Callable[[str], float | None] | None,
+    unseen: float,
+) -> list[tuple[str, str | None, Decision | None]]:
+    """What another occasion of the matter says, as the top item is quoted: its decision for
+    a decision question, else its best sentence and then its decision."""
+    item = hit.record.item
+    decision = own_decision(hit.record) if item.decisions else None
+    if wants_decision and decision is not None:
+        return [(decision.text, "Beslutning", decision)]
+    texts = [d.text for d in item.decisions] + [s.text for s in item.sections]
+    preferred = [p.chunk.text for p in hit.passages if p.chunk.section != TITLE_SECTION]
+    sentences = best_sentences(question, texts, 1, preferred, item.title, idf, unseen)
+    quotes: list[tuple[str, str | None, Decision | None]] = [
+        (sentence, _section_of(item, sentence), None) for sentence in sentences
+    ]
+    if decision is not None and not any(decision.text in q for q, _, _ in quotes):
+        quotes.append((decision.text, "Beslutning", decision))
+    return quotes
 
 
 def _add_context(

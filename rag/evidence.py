@@ -25,7 +25,9 @@ QUESTION_WORDS = frozenset(
         "kommune kommunen status ifølge skal kan må gælder endte "
         # Months name a time, which the query filter handles, not a topic.
         "januar februar marts april maj juni juli august september oktober november december "
-        "år året sidste seneste første ved gør få om"
+        "år året sidste seneste første ved gør få om "
+        # Auxiliaries the stopword list leaves ("Hvem er blevet udpeget?").
+        "blevet haft"
     )
 )
 

@@ -41,6 +41,14 @@ def test_a_verb_that_says_what_happens_does_not_cover_the_topic() -> None:
     assert coverage(question, about_it, _idf, 1.0, topic_only=True) == 1.0
 
 
+def test_an_auxiliary_is_not_a_content_word() -> None:
+    # The stopword list has "blev" and "har" but not the participles "blevet" and "haft".
+    assert content_terms("Hvem er blevet udpeget, og hvem har haft posten?") == [
+        "udpeg",
+        "post",
+    ]
+
+
 def test_a_weak_verbs_past_tense_matches_its_other_forms() -> None:
     assert match_weight("stemt", {"stem"}) == 0.8  # stemte / stemme
     assert match_weight("stem", {"stemt"}) == 0.8  # stemme / stemte
