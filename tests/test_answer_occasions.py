@@ -137,3 +137,32 @@ def test_one_case_through_the_bodies_is_quoted_once(tmp_path: Path) -> None:
     assert answer.found, answer.answer
     assert answer.answer.count("Samme emne") == 1, answer.answer
     assert "Se også: Byrådet, 09-10-2024, punkt 6" in answer.answer
+
+
+def test_the_same_case_months_later_is_another_occasion(tmp_path: Path) -> None:
+    # Økonomiudvalget gave a mandate in January; Byrådet fixed the loan in March, in the same
+    # case: a later round, not the January case passing on to the council.
+    def loan(date: str, body: str, number: int, text: str) -> FakeMeeting:
+        return FakeMeeting(
+            date,
+            body,
+            (
+                FakeItem(
+                    number,
+                    "Lånoptag 2025 vedrørende regnskab 2024",
+                    "25/3",
+                    (("Sagsfremstilling", text),),
+                    "Godkendt.",
+                ),
+            ),
+        )
+
+    meetings = {
+        "jan.txt": loan(
+            "20-01-2025", "Økonomiudvalget", 10, "Mandat til lånoptag på 24,2 mio. kr."
+        ),
+        "mar.txt": loan("19-03-2025", "Byrådet", 17, "Det endelige lånoptag er 31,3 mio. kr."),
+    }
+    answer = engine_for(tmp_path, meetings).ask("Hvor meget endte lånoptaget på i 2025?")
+    assert answer.found, answer.answer
+    assert "24,2" in answer.answer and "31,3" in answer.answer, answer.answer
