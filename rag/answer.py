@@ -487,6 +487,11 @@ def _is_standing_heading(catalog: Catalog, record: ItemRecord) -> bool:
     return catalog.title_count(record.title, RECURRING_TITLE + 1) > RECURRING_TITLE
 
 
+def _standing(catalog: Catalog, record: ItemRecord) -> bool:
+    # A closed item's public title is often only "Lukket", which every meeting may have.
+    return not record.item.closed and _is_standing_heading(catalog, record)
+
+
 def _matter_terms(title: str) -> frozenset[str]:
     """A title's words without "Lukket:" and without dates and numbers, which say when, not
     what ("Øvrige sager 10-03-2015" and "Økonomiopfølgning 10-03-2015" are not one matter)."""
@@ -616,7 +621,15 @@ def _quote(text: str) -> str:
     return "\n".join(f"> {line}" if line.strip() else ">" for line in text.strip().splitlines())
 
 
-def evidence_ok(hit: ItemHit, intent: QueryIntent, config: AnswerConfig) -> bool:
+def evidence_ok(
+    hit: ItemHit, intent: QueryIntent, config: AnswerConfig, *, standing_heading: bool = False
+) -> bool:
+    if standing_heading:
+        # A heading every meeting has ("Godkendelse af dagsorden", "Meddelelser") is near in
+        # meaning to any question about agendas, items and meetings: only its words count.
+        return hit.coverage >= config.min_coverage and (
+            hit.topic_coverage >= config.min_topic_coverage
+        )
     if intent.language == "en":
         # Near in meaning, or (measured on the glossary's Danish words) covering the question
         # as a Danish one must: a cross-language vector can miss what the words find.
@@ -698,7 +711,8 @@ def _compose(
     strong = [
         h
         for h in hits[: config.evidence_depth]
-        if evidence_ok(h, intent, config) or retrieval.search_filter.case_number
+        if evidence_ok(h, intent, config, standing_heading=_standing(catalog, h.record))
+        or retrieval.search_filter.case_number
     ]
     unseen_names = () if retrieval.search_filter.case_number else retrieval.unseen_names
     if not strong or unseen_names:

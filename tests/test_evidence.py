@@ -85,6 +85,18 @@ def test_an_english_question_is_answered_by_a_close_vector_or_by_its_danish_word
     assert not evidence_ok(_hit(config.min_dense_english - 0.01, 0.1), english, config)
 
 
+def test_a_standing_heading_is_answered_by_its_words_not_a_close_vector() -> None:
+    # "Må et byrådsmedlem på orlov se de lukkede punkter på dagsordenen?" is near in meaning to
+    # every "Godkendelse af dagsorden" (cosine 0.88 in the demo) while sharing no topic word.
+    danish = parse_query("Må et medlem på orlov se de lukkede punkter?", date(2026, 1, 1), ())
+    config = AnswerConfig()
+    close = _hit(config.close_dense, config.min_coverage_when_close)
+    assert evidence_ok(close, danish, config)
+    assert not evidence_ok(close, danish, config, standing_heading=True)
+    covered = _hit(0.0, config.min_coverage)
+    assert evidence_ok(covered, danish, config, standing_heading=True)
+
+
 def test_rare_words_weigh_by_their_idf_squared() -> None:
     idf = {"tillad": 2.0, "giv": 1.0}.get  # "casino" unseen: it weighs as ``unseen``
     question = "Har byrådet givet tilladelse til et casino?"
