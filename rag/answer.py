@@ -642,8 +642,11 @@ def evidence_ok(
         and not hit.record.item.closed
     ):
         return False  # a close vector may be a paraphrase ("langsommere" for "hastighed")
+    # A close vector needs some of the question's own words, not only a verb that says what
+    # happens ("Skal der stilles vindmøller op?" and a guarantee "stillet" for district heating).
     return hit.coverage >= config.min_coverage or (
-        hit.coverage >= config.min_coverage_when_close and hit.best_dense >= config.close_dense
+        hit.coverage_without_verbs >= config.min_coverage_when_close
+        and hit.best_dense >= config.close_dense
     )
 
 

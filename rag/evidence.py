@@ -130,6 +130,7 @@ def coverage(
     ignore: Iterable[str] = (),
     *,
     topic_only: bool = False,
+    without_verbs: bool = False,
     power: float = 2.0,
 ) -> float:
     """Share of the question's idf-weighted content terms found in the item (1.0 if none).
@@ -140,6 +141,8 @@ def coverage(
     ignored = {t for text in ignore for t in terms(text)}
     if topic_only:
         ignored |= proper_terms(question) | GENERIC_VERBS
+    if without_verbs:
+        ignored |= GENERIC_VERBS
     wanted = [t for t in content_terms(question) if t not in ignored]
     if not wanted:
         return 1.0

@@ -52,6 +52,8 @@ class ItemHit:
     best_lexical: float
     coverage: float = 1.0  # share of the question's content the item contains (rag.evidence)
     topic_coverage: float = 1.0  # the same, the question's names (places, people) left out
+    # The same with names but without the verbs that say what happens ("stilles op", "åbner").
+    coverage_without_verbs: float = 1.0
 
 
 @dataclass(frozen=True)
@@ -157,20 +159,21 @@ class Retriever:
 
     def _coverage(
         self, question: str, record: ItemRecord, search_filter: SearchFilter, english: bool
-    ) -> tuple[float, float]:
+    ) -> tuple[float, float, float]:
         """(coverage, topic coverage) of the question by the item: see ``rag.evidence``.
 
         An English question's words the archive never uses are mostly English words without a
         glossary entry rather than a matter the minutes lack, so rarity counts less there
         (idf, not idf squared)."""
         if self.lexical is None or not len(self.lexical):
-            return 1.0, 1.0
+            return 1.0, 1.0, 1.0
         texts = item_texts(record)
         idf, unseen, bodies = self.lexical.idf, self.lexical.max_idf(), search_filter.bodies
         power = 1.0 if english else 2.0
         return (
             coverage(question, texts, idf, unseen, ignore=bodies, power=power),
             coverage(question, texts, idf, unseen, ignore=bodies, topic_only=True, power=power),
+            coverage(question, texts, idf, unseen, ignore=bodies, without_verbs=True, power=power),
         )
 
     def _filtered_dense(
@@ -271,7 +274,7 @@ class Retriever:
             if record is None:
                 continue
             passages = [Passage(chunks[c], score) for c, score in members]
-            covered, topic_covered = self._coverage(asked, record, search_filter, english)
+            covered, topic_covered, verbless = self._coverage(asked, record, search_filter, english)
             hits.append(
                 ItemHit(
                     record=record,
@@ -281,6 +284,7 @@ class Retriever:
                     best_lexical=max(lexical_score.get(c, 0.0) for c, _ in members),
                     coverage=covered,
                     topic_coverage=topic_covered,
+                    coverage_without_verbs=verbless,
                 )
             )
         return hits

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date
 
 from index.catalog import ItemRecord
@@ -95,6 +96,20 @@ def test_a_standing_heading_is_answered_by_its_words_not_a_close_vector() -> Non
     assert not evidence_ok(close, danish, config, standing_heading=True)
     covered = _hit(0.0, config.min_coverage)
     assert evidence_ok(covered, danish, config, standing_heading=True)
+
+
+def test_a_close_vector_needs_a_question_word_other_than_a_generic_verb() -> None:
+    # grevec29: "Skal der stilles vindmøller op i Greve Kommune?" was answered from a guarantee
+    # "stillet" for district heating, a close vector and no word about wind turbines.
+    question = "Skal der stilles vindmøller op?"
+    item = ["Kommunen har stillet garanti for et lån."]
+    assert coverage(question, item, _idf, 1.0) == 0.5
+    assert coverage(question, item, _idf, 1.0, without_verbs=True) == 0.0
+    danish = parse_query(question, date(2026, 1, 1), ())
+    config = AnswerConfig()
+    close = _hit(config.close_dense, config.min_coverage_when_close)
+    assert evidence_ok(close, danish, config)
+    assert not evidence_ok(replace(close, coverage_without_verbs=0.0), danish, config)
 
 
 def test_rare_words_weigh_by_their_idf_squared() -> None:
