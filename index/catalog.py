@@ -35,6 +35,8 @@ CREATE TABLE IF NOT EXISTS items (
 );
 CREATE INDEX IF NOT EXISTS items_meeting ON items(meeting_id);
 CREATE INDEX IF NOT EXISTS items_case ON items(case_number);
+-- Looked up on every answer: is a title a standing heading ("Meddelelser")?
+CREATE INDEX IF NOT EXISTS items_title ON items(title);
 CREATE TABLE IF NOT EXISTS blocks (
     item_id TEXT NOT NULL, block INTEGER NOT NULL, name TEXT NOT NULL, text TEXT NOT NULL,
     is_decision INTEGER NOT NULL, decision_body TEXT, decision_date TEXT,

@@ -867,7 +867,8 @@ CASE_PASSAGE = timedelta(days=42)
 
 def _another_occasion(catalog: Catalog, record: ItemRecord, other: ItemRecord) -> bool:
     """Whether ``other`` is the same matter as ``record`` on another occasion: another
-    meeting, a title sharing most of its words, and neither a standing heading nor closed."""
+    meeting, not the same case passing through the bodies, neither a standing heading nor
+    closed, and a title sharing two words or more and half of the shorter title's words."""
     if other.item.closed or other.meeting_date == record.meeting_date:
         return False
     if _is_standing_heading(catalog, other):

@@ -3,6 +3,7 @@ follows, and the Indstilling that a bare "Godkendt." approved."""
 
 from __future__ import annotations
 
+import sqlite3
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -161,6 +162,17 @@ def test_a_standing_agenda_heading_is_not_a_matter(tmp_path: Path) -> None:
     first = catalog.items_where(date_to="2024-05-01")[0]
     assert same_matter(catalog, first) == []
     assert trail_for(catalog, first) == ()
+
+
+def test_a_title_is_counted_through_an_index(tmp_path: Path) -> None:
+    # Every answer asks whether its items' titles are standing headings; without an index
+    # each ask scans every item of the archive.
+    Catalog.open(tmp_path / "db").close()
+    with sqlite3.connect(tmp_path / "db" / "catalog.sqlite") as connection:
+        plan = connection.execute(
+            "EXPLAIN QUERY PLAN SELECT 1 FROM items WHERE title=?", ("Meddelelser",)
+        ).fetchall()
+    assert any("items_title" in row[-1] for row in plan), plan
 
 
 def test_a_recommendation_from_months_before_is_not_what_was_approved(tmp_path: Path) -> None:
