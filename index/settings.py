@@ -36,6 +36,11 @@ class Settings:
     llm_model: str | None = None
     llm_api_key: str | None = None
     auth: str | None = None  # "user:password"
+    #: The reader that ranks, chooses quotes and refuses (rag.reader): "model" (the trained
+    #: one shipped with referat), "off" (the answer rules alone), "overlap" (model-free) or
+    #: the folder of another trained reader. None: "model", but "off" beside the model-free
+    #: hash embedder.
+    reader: str | None = None
 
     @property
     def models_dir(self) -> Path:
@@ -70,4 +75,5 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         llm_model=env.get("REFERAT_LLM_MODEL") or None,
         llm_api_key=env.get("REFERAT_LLM_API_KEY") or None,
         auth=env.get("REFERAT_AUTH") or None,
+        reader=env.get("REFERAT_READER") or None,
     )

@@ -27,6 +27,8 @@ from rag.outcome import (
     vote_of,
 )
 from rag.query import QueryIntent, translate_terms, years_named
+from rag.reader import Reader, passage_text
+from rag.reading import ReadingConfig, answers, read
 from rag.retriever import WEAK_COVERAGE, ItemHit, Retrieval, Retriever
 
 
@@ -417,6 +419,46 @@ def best_sentences(
     return [s[2] for s in sorted(top, key=lambda s: s[1])]
 
 
+@dataclass(frozen=True)
+class Quoting:
+    """How the sentences to quote are chosen. By the question's words, rarer ones (by the
+    lexical index's ``idf``) weighing more; with a ``reader``, the reader chooses among the
+    ``pool`` sentences the words rank best, reading the question as it was asked."""
+
+    idf: Callable[[str], float | None] | None = None
+    unseen: float = 0.0
+    reader: Reader | None = None
+    question: str = ""
+    pool: int = 16
+
+    def best(
+        self,
+        asked: str,
+        item: AgendaItem,
+        limit: int,
+        preferred: Sequence[str] = (),
+        *,
+        decisions: bool = True,
+    ) -> list[str]:
+        """The sentences of ``item`` (its decisions too, unless not ``decisions``) that best
+        answer ``asked``, in their order in the item."""
+        texts = [s.text for s in item.sections]
+        if decisions:
+            texts = [d.text for d in item.decisions] + texts
+        if self.reader is None:
+            return best_sentences(asked, texts, limit, preferred, item.title, self.idf, self.unseen)
+        scored = scored_sentences(asked, texts, preferred, item.title, self.idf, self.unseen)
+        pool = [(position, sentence) for _, position, sentence in scored[: self.pool]]
+        if not pool:
+            return []
+        read = self.reader.score(
+            self.question or asked,
+            [passage_text(item.title, _section_of(item, s), s) for _, s in pool],
+        )
+        ranked = sorted(zip(read, pool, strict=True), key=lambda r: (-r[0], r[1][0]))
+        return [s for _, (_, s) in sorted(ranked[:limit], key=lambda r: r[1][0])]
+
+
 # -- composing -----------------------------------------------------------------------------
 def _citation(
     record: ItemRecord, quote: str | None, section: str | None, decision: Decision | None = None
@@ -657,24 +699,30 @@ def compose(
     config: AnswerConfig | None = None,
     idf: Callable[[str], float | None] | None = None,
     unseen: float = 0.0,
+    reader: Reader | None = None,
+    reading: ReadingConfig | None = None,
 ) -> Answer:
     """The answer to ``question`` from what retrieval found. ``idf`` (the lexical index's)
-    lets rare words of the question count more when choosing the sentences to quote."""
-    answer = _compose(question, retrieval, catalog, config or AnswerConfig(), idf, unseen)
+    lets rare words of the question count more when choosing the sentences to quote. With a
+    ``reader``, hits carry its scores (``rag.reading.read``): they decide whether anything
+    answers, and the reader chooses the sentences to quote."""
+    reading = reading or ReadingConfig()
+    quoting = Quoting(idf, unseen, reader, question, reading.sentence_pool)
+    answer = _compose(
+        question, retrieval, catalog, config or AnswerConfig(), quoting, reading if reader else None
+    )
     ranked = tuple((h.record.meeting_date, h.record.number, h.record.body) for h in retrieval.hits)
     return replace(answer, retrieved=ranked)
 
 
-def _fact_sources(
-    question: str,
-    strong: Sequence[ItemHit],
-    idf: Callable[[str], float | None] | None,
-    unseen: float,
-) -> ItemHit:
+def _fact_sources(question: str, strong: Sequence[ItemHit], quoting: Quoting) -> ItemHit:
     """The item whose best sentences answer a fact question best. The answer is often in a
     later or earlier meeting's item of the same case (a status, the result of a tender), not in
     the one that matched the question's words best, so the strong items compete on their best
     sentences, the best-ranked item winning a near tie."""
+    if quoting.reader is not None:
+        return strong[0]  # the reader has ranked them on what they say
+    idf, unseen = quoting.idf, quoting.unseen
     best: tuple[float, int] | None = None
     weights = _term_weights(question, "", idf, unseen)
     for rank, hit in enumerate(strong):
@@ -703,19 +751,24 @@ def _compose(
     retrieval: Retrieval,
     catalog: Catalog,
     config: AnswerConfig,
-    idf: Callable[[str], float | None] | None = None,
-    unseen: float = 0.0,
+    quoting: Quoting,
+    reading: ReadingConfig | None = None,
 ) -> Answer:
     intent = retrieval.intent
     hits = list(retrieval.hits)
+
     # Only a case-number question may be answered by the case alone; otherwise demand evidence.
     # Evidence must come from the items retrieval ranked highest; a weak match far down the
     # list is more likely a coincidence than an answer.
+    def evident(hit: ItemHit) -> bool:
+        if reading is not None and hit.reader is not None:
+            return answers(hit, reading)
+        return evidence_ok(hit, intent, config, standing_heading=_standing(catalog, hit.record))
+
     strong = [
         h
         for h in hits[: config.evidence_depth]
-        if evidence_ok(h, intent, config, standing_heading=_standing(catalog, h.record))
-        or retrieval.search_filter.case_number
+        if evident(h) or retrieval.search_filter.case_number
     ]
     unseen_names = () if retrieval.search_filter.case_number else retrieval.unseen_names
     if not strong or unseen_names:
@@ -768,7 +821,7 @@ def _compose(
     # An English question's words are matched in the minutes by their Danish glossary words.
     asked = translate_terms(question) if intent.language == "en" else question
     if not (wants_decision and top.record.item.decisions):
-        chosen = _fact_sources(asked, strong, idf, unseen)
+        chosen = _fact_sources(asked, strong, quoting)
         strong.remove(chosen)
         strong.insert(0, chosen)
         top = chosen
@@ -804,15 +857,12 @@ def _compose(
                 f"{_quote(decision.text)}"
             )
             _what_was_approved(catalog, record, decision, trail, citations, parts)
-        _add_context(asked, record, citations, parts, idf, unseen)
+        _add_context(asked, record, citations, parts, quoting)
     else:
         # The whole item, not only the passages retrieval ranked: the sentence that holds the
         # answer is often beside the one that matched the question best.
-        texts = [d.text for d in item.decisions] + [s.text for s in item.sections]
         preferred = [p.chunk.text for p in top.passages if p.chunk.section != TITLE_SECTION]
-        sentences = best_sentences(
-            asked, texts, config.fact_sentences, preferred, item.title, idf, unseen
-        )
+        sentences = quoting.best(asked, item, config.fact_sentences, preferred)
         section = _section_of(item, sentences[0]) if sentences else None
         if sentences:
             quote = " ".join(sentences)
@@ -841,7 +891,7 @@ def _compose(
             # The same recurring matter on another occasion (this year's new member of a
             # council, the first payout and then the liquidation): what it says there is part
             # of the answer, not only a pointer.
-            quotes = _occasion_quotes(asked, hit, wants_decision, config, idf, unseen)
+            quotes = _occasion_quotes(asked, hit, wants_decision, quoting)
             # A case's Økonomiudvalg and Byråd items repeat one text: quoted once.
             if quotes and not any(quotes[0][0] == c.quote for c in citations):
                 occasions.append(hit.record)
@@ -903,9 +953,7 @@ def _occasion_quotes(
     question: str,
     hit: ItemHit,
     wants_decision: bool,
-    config: AnswerConfig,
-    idf: Callable[[str], float | None] | None,
-    unseen: float,
+    quoting: Quoting,
 ) -> list[tuple[str, str | None, Decision | None]]:
     """What another occasion of the matter says, as the top item is quoted: its decision for
     a decision question, else its best sentence and then its decision."""
@@ -913,9 +961,8 @@ def _occasion_quotes(
     decision = own_decision(hit.record) if item.decisions else None
     if wants_decision and decision is not None:
         return [(decision.text, "Beslutning", decision)]
-    texts = [d.text for d in item.decisions] + [s.text for s in item.sections]
     preferred = [p.chunk.text for p in hit.passages if p.chunk.section != TITLE_SECTION]
-    sentences = best_sentences(question, texts, 1, preferred, item.title, idf, unseen)
+    sentences = quoting.best(question, item, 1, preferred)
     quotes: list[tuple[str, str | None, Decision | None]] = [
         (sentence, _section_of(item, sentence), None) for sentence in sentences
     ]
@@ -929,8 +976,7 @@ def _add_context(
     record: ItemRecord,
     citations: list[Citation],
     parts: list[str],
-    idf: Callable[[str], float | None] | None,
-    unseen: float,
+    quoting: Quoting,
 ) -> None:
     """A decision often says only "Godkendt." and its Indstilling only "at §7, stk. 3 udgår":
     what the question asks ("en årlig skriftlig status") is in the case's text. When the
@@ -940,8 +986,7 @@ def _add_context(
     missing = [t for t in content_terms(question) if match_weight(t, said) < 0.5]
     if not missing:
         return
-    texts = [s.text for s in record.item.sections]
-    sentences = best_sentences(question, texts, 1, (), record.title, idf, unseen)
+    sentences = quoting.best(question, record.item, 1, decisions=False)
     if not sentences or any(sentences[0] in (c.quote or "") for c in citations):
         return
     sentence = sentences[0]
@@ -1080,7 +1125,11 @@ def answer_question(
     search_filter: SearchFilter | None = None,
     k: int = 5,
     config: AnswerConfig | None = None,
+    reader: Reader | None = None,
+    reading: ReadingConfig | None = None,
 ) -> Answer:
+    """The answer to ``question``. With a ``reader``, retrieval hands it ``reading.candidates``
+    items, which it re-ranks (``rag.reading``) before the first ``k`` are answered from."""
     from rag.archive import answer_about_archive, answer_about_meeting
 
     intent: QueryIntent = retriever.intent(question)
@@ -1091,8 +1140,14 @@ def answer_question(
         archive_answer = answer_about_archive(retriever, question, intent, search_filter)
         if archive_answer is not None:
             return archive_answer
-    retrieval = retriever.search(question, search_filter, k)
+    reading = reading or ReadingConfig()
+    if reader is None:
+        retrieval = retriever.search(question, search_filter, k)
+    else:
+        found = retriever.search(question, search_filter, max(k, reading.candidates))
+        retrieval = read(reader, question, found, reading, k)
     lexical = retriever.lexical
-    if lexical is None or not len(lexical):
-        return compose(question, retrieval, retriever.catalog, config)
-    return compose(question, retrieval, retriever.catalog, config, lexical.idf, lexical.max_idf())
+    idf, unseen = (
+        (lexical.idf, lexical.max_idf()) if lexical is not None and len(lexical) else (None, 0.0)
+    )
+    return compose(question, retrieval, retriever.catalog, config, idf, unseen, reader, reading)

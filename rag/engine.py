@@ -13,6 +13,8 @@ from index.settings import Settings
 from index.store import SearchFilter, VectorStore
 from rag.answer import Answer, AnswerConfig, TrailStep, answer_question, trail_for
 from rag.llm import AnswerGenerator, answer_fields, generate_answer, generator_from_settings
+from rag.reader import Reader, load_reader
+from rag.reading import ReadingConfig
 from rag.retriever import RetrievalConfig, Retriever
 
 
@@ -26,12 +28,17 @@ class Engine:
         retrieval: RetrievalConfig | None = None,
         answering: AnswerConfig | None = None,
         generator: AnswerGenerator | None = None,
+        reader: Reader | None = None,
+        reading: ReadingConfig | None = None,
     ) -> None:
         self.catalog = catalog
         self.retriever = Retriever(catalog, store, embedder, lexical, retrieval)
         self.answering = answering or AnswerConfig()
         # The optional generative mode (rag.llm): None, the default, answers extractively.
         self.generator = generator
+        # The reader (rag.reader) that re-ranks, quotes and refuses; None: the rules alone.
+        self.reader = reader
+        self.reading = reading or ReadingConfig()
         #: Why answers rest on the BM25 index alone (the vector store cannot be opened), or None.
         self.degraded: str | None = None
 
@@ -53,12 +60,15 @@ class Engine:
         store, degraded = open_store_for_reading(settings)
         if degraded and lexical is None:
             raise IndexUnavailable(degraded)
-        engine = cls(catalog, store, embedder, lexical, generator=generator)
+        reader = load_reader(settings)
+        engine = cls(catalog, store, embedder, lexical, generator=generator, reader=reader)
         engine.degraded = degraded
         return engine
 
     def ask(self, question: str, search_filter: SearchFilter | None = None, k: int = 5) -> Answer:
-        answer = answer_question(self.retriever, question, search_filter, k, self.answering)
+        answer = answer_question(
+            self.retriever, question, search_filter, k, self.answering, self.reader, self.reading
+        )
         if self.generator is None:
             return answer
         return generate_answer(self.generator, answer)

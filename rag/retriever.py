@@ -54,6 +54,8 @@ class ItemHit:
     topic_coverage: float = 1.0  # the same, the question's names (places, people) left out
     # The same with names but without the verbs that say what happens ("stilles op", "åbner").
     coverage_without_verbs: float = 1.0
+    # How well the reader (rag.reading) found the item answers the question; None unread.
+    reader: float | None = None
 
 
 @dataclass(frozen=True)

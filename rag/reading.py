@@ -1,0 +1,66 @@
+"""Reading: the reader (``rag.reader``) re-ranks what retrieval found and says whether it answers.
+
+Retrieval hands over more items than an answer cites (``ReadingConfig.candidates``); the
+reader scores each item's best passages against the question, and the items are ordered by
+that score. An item's score is also what "not found" looks at: the answer pipeline cites an
+item only when its score reaches ``ReadingConfig.min_answer``, calibrated on the tuning part
+of the eval files (see eval/README.md).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+from index.chunking import TITLE_SECTION
+from rag.reader import Reader, passage_text
+from rag.retriever import ItemHit, Retrieval
+
+
+@dataclass(frozen=True)
+class ReadingConfig:
+    candidates: int = 20  # items retrieval hands the reader
+    passages_per_item: int = 1  # of each item's best passages, how many the reader reads
+    min_answer: float = 0.5  # an item that scores less does not answer the question
+    sentence_pool: int = 16  # sentences of a cited item the reader chooses the quote from
+
+
+def item_passages(hit: ItemHit, count: int) -> list[str]:
+    """What the reader reads of an item: its best passages, with title and section. A closed
+    item has only its title."""
+    record = hit.record
+    out = []
+    for passage in hit.passages[:count]:
+        chunk = passage.chunk
+        if chunk.section == TITLE_SECTION:
+            out.append(passage_text(record.title, None, ""))
+        else:
+            out.append(passage_text(record.title, chunk.section, chunk.text))
+    return out or [passage_text(record.title, None, "")]
+
+
+def read(
+    reader: Reader, question: str, retrieval: Retrieval, config: ReadingConfig, k: int
+) -> Retrieval:
+    """``retrieval`` with its hits ordered by the reader's score (each hit keeps it in
+    ``ItemHit.reader``), the first ``k`` kept. Equal scores keep retrieval's order."""
+    hits = list(retrieval.hits)
+    if not hits:
+        return retrieval
+    passages: list[str] = []
+    owners: list[int] = []
+    for n, hit in enumerate(hits):
+        for text in item_passages(hit, config.passages_per_item):
+            passages.append(text)
+            owners.append(n)
+    scores = reader.score(question, passages)
+    best = [0.0] * len(hits)
+    for owner, value in zip(owners, scores, strict=True):
+        best[owner] = max(best[owner], value)
+    ranked = sorted(range(len(hits)), key=lambda n: (-best[n], n))
+    read_hits = tuple(replace(hits[n], reader=best[n]) for n in ranked[:k])
+    return replace(retrieval, hits=read_hits)
+
+
+def answers(hit: ItemHit, config: ReadingConfig) -> bool:
+    """Whether the reader found that this item answers the question."""
+    return hit.reader is not None and hit.reader >= config.min_answer
