@@ -159,20 +159,40 @@ def _sentences(item: _Item) -> list[tuple[str, str]]:
     return out
 
 
-def fact_question(sentence: str, title: str, rng: random.Random) -> tuple[str, str] | None:
-    """(shape, question) asking for what ``sentence`` states, from its other words; None when
-    it states none of the shapes."""
+_PLAIN_WORD = re.compile(r"[^\W\d_][\wæøåÆØÅ/-]*")
+
+
+def with_filler(phrase: str, common: Sequence[str], rng: random.Random) -> str:
+    """``phrase`` with up to three of the archive's ``common`` words put in at random: a real
+    question says more than the passage that answers it ("Hvad gør kommunen for at få ..."),
+    and words every other item has must not make an answer look wrong."""
+    if not common or rng.random() < 0.4:
+        return phrase
+    words = phrase.split()
+    for _ in range(rng.randint(1, 3)):
+        words.insert(rng.randint(0, len(words)), rng.choice(common))
+    return " ".join(words)
+
+
+def fact_question(
+    sentence: str, title: str, rng: random.Random, common: Sequence[str] = ()
+) -> tuple[str, str] | None:
+    """(shape, question) asking for what ``sentence`` states, from the words around it; None
+    when it states none of the shapes."""
     for shape, pattern, templates in SHAPES:
         match = pattern.search(sentence)
         if match is None:
             continue
-        before = content_words(sentence[: match.start()])
-        after = content_words(sentence[match.end() :])
-        if len(before) + len(after) < 3:
+        if len(content_words(sentence[: match.start()] + " " + sentence[match.end() :])) < 3:
             return None
-        # The words nearest the value say what it is ("udgiften til taget ... 2,3 mio. kr.").
-        near = before[-6:] + after[:4]
-        x = _phrase(near, rng, (3, 5))
+        # The words nearest the value say what it is ("udgiften til taget ... 2,3 mio. kr."),
+        # in their order, small words too, as a question would run.
+        before = _PLAIN_WORD.findall(sentence[: match.start()])[-rng.randint(4, 8) :]
+        after = _PLAIN_WORD.findall(sentence[match.end() :])[: rng.randint(0, 4)]
+        near = before + after
+        if rng.random() < 0.5 and len(near) > 4:
+            del near[rng.randrange(len(near))]
+        x = with_filler(" ".join(near), common, rng)
         if rng.random() < 0.4:
             extra = [w for w in content_words(title) if w.lower() not in x.lower()]
             if extra:
@@ -184,11 +204,16 @@ def fact_question(sentence: str, title: str, rng: random.Random) -> tuple[str, s
     return None
 
 
-def title_question(item: _Item, rng: random.Random) -> str | None:
+def title_question(item: _Item, rng: random.Random, common: Sequence[str] = ()) -> str | None:
     words = content_words(item.item.title)
     if len(words) < 2:
         return None
-    x = _phrase(words, rng, (max(2, len(words) // 2), len(words)))
+    if rng.random() < 0.5:
+        x = item.item.title.split(" - ")[0].strip()
+        x = x[:1].lower() + x[1:]
+    else:
+        x = _phrase(words, rng, (max(2, len(words) // 2), len(words)))
+    x = with_filler(x, common, rng)
     template = rng.choice(TITLE_TEMPLATES)
     question = template.format(x=x, body=item.meeting.body)
     return question[0].upper() + question[1:]
@@ -224,6 +249,12 @@ def mine_pairs(
     by_meeting: dict[str, list[_Item]] = {}
     for it in items:
         by_meeting.setdefault(it.meeting.source, []).append(it)
+    document_count: dict[str, int] = {}
+    for it in items:
+        for word in {w.lower() for c in it.chunks for w in content_words(c.text) if len(w) >= 4}:
+            document_count[word] = document_count.get(word, 0) + 1
+    # Words in a tenth of the items or more say little about which item answers.
+    common = sorted(w for w, n in document_count.items() if n * 10 >= len(items))
     title_count: dict[str, int] = {}
     for it in items:
         title_count[fold(it.item.title)] = title_count.get(fold(it.item.title), 0) + 1
@@ -261,7 +292,7 @@ def mine_pairs(
         if title_count[fold(it.item.title)] > 8:
             continue
         positives: list[tuple[str, list[Chunk]]] = []
-        question = title_question(it, rng)
+        question = title_question(it, rng, common)
         summary = [c for c in it.chunks if c.section in SUMMARY_SECTIONS or c.is_decision]
         if question and summary:
             chosen = rng.sample(summary, min(2, len(summary)))
@@ -277,7 +308,7 @@ def mine_pairs(
         for section, sentence in sentences:
             if made >= facts_per_item:
                 break
-            asked = fact_question(sentence, it.item.title, rng)
+            asked = fact_question(sentence, it.item.title, rng, common)
             if asked is None:
                 continue
             made += 1

@@ -1,0 +1,142 @@
+"""The reader's training data and figures (eval.reader_pairs, eval.train_reader,
+eval.calibrate_reader): pure functions on hand-made minutes and hand-computed values."""
+
+from __future__ import annotations
+
+import math
+import random
+
+import pytest
+
+from eval.calibrate_reader import Evidence, best_threshold, errors
+from eval.questions import Question
+from eval.reader_pairs import fact_question, mine_pairs, swapped
+from eval.train_reader import auc, figures
+from index.models import Meeting
+from index.parsing import parse_document
+from tests.minutes_factory import FakeItem, FakeMeeting, render
+
+
+def test_auc_by_hand() -> None:
+    # positives 0.9 and 0.4; negatives 0.5 and 0.1: of four pairs three are ordered right.
+    assert auc([1, 0, 1, 0], [0.9, 0.5, 0.4, 0.1]) == 0.75
+    # a tie between a positive and a negative counts half
+    assert auc([1, 0], [0.3, 0.3]) == 0.5
+    assert math.isnan(auc([1, 1], [0.1, 0.2]))
+
+
+def _meetings() -> list[Meeting]:
+    items = tuple(
+        FakeItem(
+            n,
+            title,
+            f"24/{n}",
+            (("Sagsfremstilling", text),),
+            "Godkendt.",
+        )
+        for n, (title, text) in enumerate(
+            [
+                (
+                    "Renovering af Strandskolens tag",
+                    "Udgiften til det nye tag på Strandskolen er beregnet til 2,3 mio. kr. "
+                    "Arbejdet udføres af firmaet Tagmestrene i sommerferien 2024.",
+                ),
+                (
+                    "Ny legeplads ved Havnebørnehuset",
+                    "Legepladsen ved Havnebørnehuset koster 450.000 kr. og bygges af "
+                    "Legeland ApS i løbet af foråret.",
+                ),
+                (
+                    "Trafiksikkerhed omkring Strandskolen",
+                    "Der etableres 3 nye fodgængerfelter ved Strandskolen for i alt "
+                    "600.000 kr. fra vejpuljen i anlægsbudgettet.",
+                ),
+            ],
+            start=1,
+        )
+    )
+    text = render(FakeMeeting("12-03-2024", body="Børneudvalget", items=items))
+    return [parse_document(text.encode(), "boern.txt")]
+
+
+def test_mined_pairs_ask_about_an_item_and_never_use_its_own_text_as_negative() -> None:
+    pairs = mine_pairs(_meetings(), seed=3)
+    assert pairs and {p.label for p in pairs} == {0, 1}
+    by_item = {p.item_key for p in pairs if p.label == 1}
+    assert len(by_item) == 3
+    # the same seed gives the same pairs; another seed other questions
+    assert mine_pairs(_meetings(), seed=3) == pairs
+    assert mine_pairs(_meetings(), seed=4) != pairs
+
+
+def test_a_positive_passage_belongs_to_the_question_item() -> None:
+    meetings = _meetings()
+    items = meetings[0].items
+    for pair in mine_pairs(meetings, seed=5):
+        own_title = items[int(pair.item_key.rsplit(":", 1)[1])].title  # ids end in the ordinal
+        if pair.label == 1:
+            assert pair.passage.startswith(own_title + "\n")
+        if pair.kind in {"title", "fact"} and pair.label == 0:
+            assert not pair.passage.startswith(own_title + "\n")
+
+
+def test_a_fact_question_asks_for_the_amount_from_the_words_around_it() -> None:
+    sentence = "Udgiften til det nye tag på Strandskolen er beregnet til 2,3 mio. kr. i alt."
+    shapes = set()
+    for seed in range(20):
+        asked = fact_question(sentence, "Renovering af Strandskolens tag", random.Random(seed))
+        assert asked is not None
+        shape, question = asked
+        shapes.add(shape)
+        assert "2,3" not in question  # the answer is not in the question
+        assert question.endswith("?") and question[0].isupper()
+    assert shapes == {"amount"}
+    assert fact_question("Sagen blev drøftet på mødet.", "Drøftelse", random.Random(1)) is None
+
+
+def test_a_swapped_question_names_another_items_rarest_word() -> None:
+    rarity = {"Strandskolen": 5.0, "taget": 2.0, "Havnebørnehuset": 6.0, "legeplads": 3.0}
+    question = swapped(
+        "Hvad koster taget på Strandskolen?",
+        lambda w: rarity.get(w, 1.0),
+        ["legeplads", "Havnebørnehuset"],
+    )
+    assert question == "Hvad koster taget på Havnebørnehuset?"
+
+
+def _evidence(best: float, answerable: bool) -> Evidence:
+    kind = "fact" if answerable else "none"
+    return Evidence(Question(f"q{best}", "?", kind, ()), best, True, True)
+
+
+def test_the_threshold_makes_the_fewest_errors() -> None:
+    evidence = [
+        _evidence(0.9, True),
+        _evidence(0.7, True),
+        _evidence(0.3, False),
+        _evidence(0.2, False),
+        _evidence(0.25, True),  # one answerable question scores among the no-answer ones
+    ]
+    assert errors(evidence, 0.5) == (0, 1)
+    assert errors(evidence, 0.22) == (1, 0)
+    assert errors(evidence, 0.1) == (2, 0)
+    # cut points with one error: 0.225 (between 0.2 and 0.25) and 0.5 (0.3-0.7); the middle
+    # of the run of best cuts is the second of the two
+    threshold = best_threshold(evidence)
+    assert sum(errors(evidence, threshold)) == 1
+    assert threshold == pytest.approx(0.5)
+
+
+def test_figures_count_a_question_won_when_its_positive_beats_every_negative() -> None:
+    from eval.reader_pairs import Pair
+
+    pairs = [
+        Pair("q1", "a", 1, "fact", "k1"),
+        Pair("q1", "b", 0, "fact", "k1"),
+        Pair("q2", "c", 1, "title", "k2"),
+        Pair("q2", "d", 0, "title", "k2"),
+    ]
+    out = figures(pairs, [0.8, 0.2, 0.3, 0.6])
+    assert out["top1"] == 0.5 and out["top1_questions"] == 2
+    assert out["auc"] == 0.75  # 0.8>0.2, 0.8>0.6, 0.3>0.2, 0.3<0.6
+    assert out["auc_fact"] == 1.0 and out["auc_title"] == 0.0
