@@ -341,14 +341,21 @@ def run_bench(
     )
 
 
-def query_phase(settings: Settings, questions: Sequence[str]) -> dict[str, Any]:
-    """Ask ``questions`` in a child process with the index opened as ``referat serve`` does."""
+def query_phase(
+    settings: Settings, questions: Sequence[str], reader: str | None = None
+) -> dict[str, Any]:
+    """Ask ``questions`` in a child process with the index opened as ``referat serve`` does,
+    with the reader ``reader`` names (REFERAT_READER; None: as the settings say)."""
     env = {
         **os.environ,
         "REFERAT_DATA_DIR": str(settings.data_dir),
         "REFERAT_DB": str(settings.db_dir),
         "REFERAT_EMBED_MODEL": settings.embed_model,
     }
+    if reader is not None:
+        env["REFERAT_READER"] = reader
+    elif settings.reader:
+        env["REFERAT_READER"] = settings.reader
     if settings.chroma_url:
         env["REFERAT_CHROMA_URL"] = settings.chroma_url
     completed = subprocess.run(
@@ -363,6 +370,59 @@ def query_phase(settings: Settings, questions: Sequence[str]) -> dict[str, Any]:
         raise RuntimeError(f"the query phase failed:\n{completed.stderr[-2000:]}")
     result: dict[str, Any] = json.loads(completed.stdout.strip().splitlines()[-1])
     return result
+
+
+def ask_bench(
+    settings: Settings,
+    questions: Sequence[str] | None = None,
+    readers: Sequence[str] = ("off", "model"),
+    query_count: int = 60,
+) -> dict[str, dict[str, Any]]:
+    """Warm ``ask`` latency on the existing index in ``settings.db_dir``, once per reader
+    (``REFERAT_READER`` values): p50, p95, max, answered, serving memory, model load."""
+    catalog = Catalog.open(settings.db_dir)
+    try:
+        if questions is None:
+            questions = generated_questions(catalog.items_where(), max(query_count, MIN_QUERIES))
+        stats = catalog.stats()
+    finally:
+        catalog.close()
+    out: dict[str, dict[str, Any]] = {}
+    for reader in readers:
+        served = query_phase(settings, questions, reader)
+        latencies = served["latencies_ms"]
+        out[reader] = {
+            "meetings": stats.meetings,
+            "items": stats.items,
+            "queries": len(latencies),
+            "query_p50_ms": round(percentile(latencies, 50), 1),
+            "query_p95_ms": round(percentile(latencies, 95), 1),
+            "query_max_ms": round(max(latencies), 1),
+            "answered": int(served["found"]),
+            "serve_peak_rss_mb": round(float(served["peak_rss_mb"]), 1),
+            "serve_warm_up_s": float(served["warm_up_s"]),
+            "reader": served.get("reader"),
+        }
+    return out
+
+
+def format_ask_table(figures: dict[str, dict[str, Any]]) -> str:
+    readers = list(figures)
+    lines = ["| figure | " + " | ".join(f"reader {r}" for r in readers) + " |"]
+    lines.append("|---|" + "---|" * len(readers))
+    for key in (
+        "meetings",
+        "queries",
+        "query_p50_ms",
+        "query_p95_ms",
+        "query_max_ms",
+        "answered",
+        "serve_peak_rss_mb",
+        "serve_warm_up_s",
+        "reader",
+    ):
+        lines.append(f"| {key} | " + " | ".join(str(figures[r][key]) for r in readers) + " |")
+    return "\n".join(lines)
 
 
 def _query_phase_main() -> None:
@@ -391,6 +451,7 @@ def _query_phase_main() -> None:
                 "peak_rss_mb": peak_rss_mb(),
                 "open_s": round(open_s, 3),
                 "warm_up_s": round(warm_up_s, 3),
+                "reader": getattr(engine.reader, "name", None),
             }
         )
     )

@@ -6,6 +6,7 @@ the sentences that carry the answer are quoted. Closed items are named, never qu
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
@@ -27,7 +28,7 @@ from rag.outcome import (
     vote_of,
 )
 from rag.query import QueryIntent, translate_terms, years_named
-from rag.reader import Reader, passage_text
+from rag.reader import Reader, log_odds, passage_text
 from rag.reading import ReadingConfig, answers, read
 from rag.retriever import WEAK_COVERAGE, ItemHit, Retrieval, Retriever
 
@@ -430,6 +431,7 @@ class Quoting:
     reader: Reader | None = None
     question: str = ""
     pool: int = 16
+    rank_weight: float = 2.0  # the prior for the words' order, as in rag.reading
 
     def best(
         self,
@@ -455,8 +457,9 @@ class Quoting:
             self.question or asked,
             [passage_text(item.title, _section_of(item, s), s) for _, s in pool],
         )
-        ranked = sorted(zip(read, pool, strict=True), key=lambda r: (-r[0], r[1][0]))
-        return [s for _, (_, s) in sorted(ranked[:limit], key=lambda r: r[1][0])]
+        combined = [log_odds(p) - self.rank_weight * math.log1p(n) for n, p in enumerate(read)]
+        ranked = sorted(range(len(pool)), key=lambda n: (-combined[n], n))[:limit]
+        return [pool[n][1] for n in sorted(ranked, key=lambda n: pool[n][0])]
 
 
 # -- composing -----------------------------------------------------------------------------
@@ -707,7 +710,9 @@ def compose(
     ``reader``, hits carry its scores (``rag.reading.read``): they decide whether anything
     answers, and the reader chooses the sentences to quote."""
     reading = reading or ReadingConfig()
-    quoting = Quoting(idf, unseen, reader, question, reading.sentence_pool)
+    quoting = Quoting(
+        idf, unseen, reader, question, reading.sentence_pool, reading.sentence_rank_weight
+    )
     answer = _compose(
         question, retrieval, catalog, config or AnswerConfig(), quoting, reading if reader else None
     )
@@ -761,8 +766,8 @@ def _compose(
     # Evidence must come from the items retrieval ranked highest; a weak match far down the
     # list is more likely a coincidence than an answer.
     def evident(hit: ItemHit) -> bool:
-        if reading is not None and hit.reader is not None:
-            return answers(hit, reading)
+        if reading is not None and not answers(hit, reading):
+            return False  # the reader read it and found no answer, whatever words it shares
         return evidence_ok(hit, intent, config, standing_heading=_standing(catalog, hit.record))
 
     strong = [

@@ -2,26 +2,32 @@
 
 Retrieval hands over more items than an answer cites (``ReadingConfig.candidates``); the
 reader scores each item's best passages against the question, and the items are ordered by
-that score. An item's score is also what "not found" looks at: the answer pipeline cites an
-item only when its score reaches ``ReadingConfig.min_answer``, calibrated on the tuning part
-of the eval files (see eval/README.md).
+the reader's log-odds less a prior for retrieval's rank (the reader alone ranks worse than
+retrieval; together they rank as well and read the question as asked). An item's reader
+score is also what "not found" looks at: an item the reader gives less than
+``ReadingConfig.min_answer`` does not answer, whatever words it shares with the question.
+The weights and the threshold were chosen on the tuning part of the eval files with
+``python -m eval.calibrate_reader`` (see eval/README.md).
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, replace
 
 from index.chunking import TITLE_SECTION
-from rag.reader import Reader, passage_text
+from rag.reader import Reader, log_odds, passage_text
 from rag.retriever import ItemHit, Retrieval
 
 
 @dataclass(frozen=True)
 class ReadingConfig:
     candidates: int = 20  # items retrieval hands the reader
-    passages_per_item: int = 1  # of each item's best passages, how many the reader reads
-    min_answer: float = 0.5  # an item that scores less does not answer the question
+    passages_per_item: int = 3  # of each item's best passages, how many the reader reads
+    rank_weight: float = 4.0  # the prior for retrieval's rank, per unit of log(1 + rank)
+    min_answer: float = 0.05  # an item that scores less does not answer the question
     sentence_pool: int = 16  # sentences of a cited item the reader chooses the quote from
+    sentence_rank_weight: float = 4.0  # the prior for the question words' order of them
 
 
 def item_passages(hit: ItemHit, count: int) -> list[str]:
@@ -41,8 +47,9 @@ def item_passages(hit: ItemHit, count: int) -> list[str]:
 def read(
     reader: Reader, question: str, retrieval: Retrieval, config: ReadingConfig, k: int
 ) -> Retrieval:
-    """``retrieval`` with its hits ordered by the reader's score (each hit keeps it in
-    ``ItemHit.reader``), the first ``k`` kept. Equal scores keep retrieval's order."""
+    """``retrieval`` with its hits ordered by the reader's log-odds less the rank prior (each
+    hit keeps the reader's probability in ``ItemHit.reader``), the first ``k`` kept. Equal
+    scores keep retrieval's order."""
     hits = list(retrieval.hits)
     if not hits:
         return retrieval
@@ -56,7 +63,11 @@ def read(
     best = [0.0] * len(hits)
     for owner, value in zip(owners, scores, strict=True):
         best[owner] = max(best[owner], value)
-    ranked = sorted(range(len(hits)), key=lambda n: (-best[n], n))
+
+    def combined(n: int) -> float:
+        return log_odds(best[n]) - config.rank_weight * math.log1p(n)
+
+    ranked = sorted(range(len(hits)), key=lambda n: (-combined(n), n))
     read_hits = tuple(replace(hits[n], reader=best[n]) for n in ranked[:k])
     return replace(retrieval, hits=read_hits)
 

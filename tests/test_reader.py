@@ -71,11 +71,11 @@ def engine(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped
 def test_the_reader_orders_the_items_and_keeps_its_scores(engine) -> None:  # type: ignore[no-untyped-def]
     found = engine.retriever.search("Hvad sker der på stierne om vinteren?", None, 10)
     assert len(found.hits) == 3
-    reader = ScriptedReader({"Trafiksikkerhed": 0.9, "Vintertjeneste": 0.6})
+    reader = ScriptedReader({"Trafiksikkerhed": 0.99, "Vintertjeneste": 0.6})
     readout = read(reader, "Hvad sker der på stierne om vinteren?", found, ReadingConfig(), 2)
     titles = [h.record.title for h in readout.hits]
     assert titles == ["Trafiksikkerhedsplan", "Vintertjeneste 2023-24"]
-    assert [h.reader for h in readout.hits] == [0.9, 0.6]
+    assert [h.reader for h in readout.hits] == [0.99, 0.6]
 
 
 def test_equal_reader_scores_keep_retrievals_order(engine) -> None:  # type: ignore[no-untyped-def]
@@ -100,7 +100,7 @@ def test_the_reader_reads_each_items_best_passages_with_its_title(engine) -> Non
 
 
 def test_an_answer_cites_the_item_the_reader_prefers(engine) -> None:  # type: ignore[no-untyped-def]
-    question = "Hvad sker der med stierne?"
+    question = "Hvor er der uheld på stierne?"
     assert engine.retriever.search(question, None, 5).hits[0].record.title != "Trafiksikkerhedsplan"
     engine.reader = ScriptedReader({"Trafiksikkerhed": 0.95})
     try:
@@ -115,7 +115,7 @@ def test_no_item_the_reader_trusts_is_not_found(engine) -> None:  # type: ignore
     # The rules alone answer this (the item's own words); the reader says no item answers.
     question = "Hvor meget koster LED-lys på stierne i Nordskoven?"
     assert engine.ask(question).found
-    engine.reader = ScriptedReader({"Nordskoven": 0.2})
+    engine.reader = ScriptedReader({"Nordskoven": 0.01})
     try:
         answer = engine.ask(question)
     finally:
@@ -143,11 +143,12 @@ def test_reader_off_and_overlap_and_a_missing_folder(tmp_path: Path) -> None:
         load_reader(replace(settings, reader=str(tmp_path), embed_model="e5"))
 
 
-def test_the_default_reader_is_off_when_no_weights_ship(
+def test_the_reader_is_off_unless_asked_for(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     import rag.reader
 
+    assert load_reader(replace(load_settings({}), reader=None, embed_model="e5")) is None
     monkeypatch.setattr(rag.reader, "SHIPPED_READER", tmp_path)
-    settings = replace(load_settings({}), reader=None, embed_model="e5")
-    assert load_reader(settings) is None
+    with pytest.raises(ReaderUnavailable, match=r"python -m eval\.train_reader"):
+        load_reader(replace(load_settings({}), reader="model", embed_model="e5"))

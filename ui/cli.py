@@ -454,7 +454,12 @@ def eval_command(
     type=click.Path(file_okay=False),
     help="Folder for report.md, latency.png and bench.json (default: results/bench-<time>).",
 )
-@click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True))
+@click.option(
+    "--ask-only",
+    is_flag=True,
+    help="Only time ask on the existing index in --db, with the reader off and on.",
+)
+@click.argument("paths", nargs=-1, type=click.Path(exists=True))
 def bench(
     db: str | None,
     embed_model: str | None,
@@ -462,11 +467,14 @@ def bench(
     question_file: str | None,
     encode_sample: int,
     results: str | None,
+    ask_only: bool,
     paths: tuple[str, ...],
 ) -> None:
     """Index PATHS into a fresh index and measure throughput, latency and memory.
 
-    Without --db the index goes to a temporary folder that is removed afterwards.
+    Without --db the index goes to a temporary folder that is removed afterwards. With
+    --ask-only, PATHS are not needed: warm ask latency is measured on the index in --db,
+    once with REFERAT_READER=off and once with the trained reader.
     """
     import shutil
     import tempfile
@@ -480,8 +488,6 @@ def bench(
     )
     from index.embedder import load_embedder
 
-    temporary = None if db else Path(tempfile.mkdtemp(prefix="referat-bench-"))
-    settings = _settings(db or str(temporary), embed_model)
     questions = None
     if question_file:
         from eval.questions import QuestionFileError, load_questions
@@ -491,6 +497,24 @@ def bench(
         except QuestionFileError as error:
             _fail(str(error))
             return
+    if ask_only:
+        from eval.bench import ask_bench, format_ask_table
+
+        settings = _settings(db, embed_model)
+        if not (settings.db_dir / "catalog.sqlite").exists():
+            _fail(
+                f"--ask-only times an existing index, and {settings.db_dir} has none: run "
+                "`referat index` first or point --db at one."
+            )
+            return
+        figures = ask_bench(settings, questions)
+        click.echo(json.dumps(figures) if as_json else format_ask_table(figures))
+        return
+    if not paths:
+        _fail("Give the minutes to index (PATHS), or --ask-only with --db.")
+        return
+    temporary = None if db else Path(tempfile.mkdtemp(prefix="referat-bench-"))
+    settings = _settings(db or str(temporary), embed_model)
     try:
         result = run_bench(
             paths,
