@@ -84,6 +84,34 @@ def test_generated_questions_are_varied_and_skip_closed_items(tmp_path: Path) ->
     assert any(q.startswith("Hvilke sager behandlede") for q in questions)
 
 
+def test_ask_only_times_an_existing_index_per_reader(tmp_path: Path) -> None:
+    db = tmp_path / "db"
+    runner = CliRunner()
+    runner.invoke(cli, ["index", "--db", str(db), "--embed-model", "hash", str(DEMO / "fjordby")])
+    out = runner.invoke(
+        cli,
+        [
+            *("bench", "--ask-only", "--json", "--db", str(db), "--embed-model", "hash"),
+            *("--reader", "off", "--reader", "overlap"),
+        ],
+        env={"REFERAT_DATA_DIR": str(tmp_path)},
+    )
+    assert out.exit_code == 0, out.output
+    figures = json.loads(out.output.strip().splitlines()[-1])
+    assert list(figures) == ["off", "overlap"]
+    for row in figures.values():
+        assert row["meetings"] == 16 and row["queries"] >= 50
+        assert 0 < row["query_p50_ms"] <= row["query_p95_ms"] <= row["query_max_ms"]
+    assert figures["off"]["reader"] is None
+    assert figures["overlap"]["reader"] == "overlap"  # the child process really used it
+
+
+def test_ask_only_needs_an_index(tmp_path: Path) -> None:
+    out = CliRunner().invoke(cli, ["bench", "--ask-only", "--db", str(tmp_path / "none")])
+    assert out.exit_code != 0
+    assert "has none" in out.output
+
+
 def test_referat_bench_writes_report_plot_and_json(tmp_path: Path) -> None:
     results = tmp_path / "results"
     out = CliRunner().invoke(

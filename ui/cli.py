@@ -459,6 +459,14 @@ def eval_command(
     is_flag=True,
     help="Only time ask on the existing index in --db, with the reader off and on.",
 )
+@click.option(
+    "--reader",
+    "readers",
+    multiple=True,
+    default=("off", "model"),
+    show_default=True,
+    help="With --ask-only: the REFERAT_READER values to time (repeatable).",
+)
 @click.argument("paths", nargs=-1, type=click.Path(exists=True))
 def bench(
     db: str | None,
@@ -468,6 +476,7 @@ def bench(
     encode_sample: int,
     results: str | None,
     ask_only: bool,
+    readers: tuple[str, ...],
     paths: tuple[str, ...],
 ) -> None:
     """Index PATHS into a fresh index and measure throughput, latency and memory.
@@ -507,7 +516,7 @@ def bench(
                 "`referat index` first or point --db at one."
             )
             return
-        figures = ask_bench(settings, questions)
+        figures = ask_bench(settings, questions, readers)
         click.echo(json.dumps(figures) if as_json else format_ask_table(figures))
         return
     if not paths:
