@@ -12,6 +12,10 @@ passages that do not (label 0):
   passage holding the sentence is a positive, BM25's passages of other items negatives; at the
   sentence level the sentence itself is a positive and the item's other sentences negatives
   (what to quote).
+- **written**: a question a small language model wrote for one of the item's sentences
+  (``eval.question_writer``: in other words than the sentence, as users ask), against the
+  sentence (positive) and the item's other sentences (negatives), and against the passage
+  holding it and BM25's passages of other items; its swapped form against that passage.
 - **swap**: a title or fact question with its rarest word replaced by a rare word of another
   item, against the passages that answered the original: a question that shares most words
   with an item but asks about something it does not mention is not answered by it (refusing).
@@ -21,10 +25,12 @@ Items of one case (same case number or same title) are never each other's negati
 
 from __future__ import annotations
 
+import json
 import random
 import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 from index.chunking import chunk_meeting
 from index.danish import fold, term, tokenize
@@ -98,6 +104,31 @@ SUMMARY_SECTIONS = frozenset({"Resume", "Indstilling", "Beslutning"})
 #: Sections that hold no statements worth a question.
 SKIPPED_SECTIONS = frozenset({"Bilag", "Sagsprocedure", "Sagsforløb", "Lovgrundlag"})
 _WORD = re.compile(r"[^\W\d_][\wæøåÆØÅ-]*")
+
+
+@dataclass(frozen=True)
+class WrittenQuestion:
+    """A question written for one sentence of an item (``eval.question_writer``)."""
+
+    item_key: str
+    section: str
+    sentence: str
+    question: str
+
+
+def read_written(path: Path) -> list[WrittenQuestion]:
+    """The questions of a ``question_writer`` file; rejected ones (empty) are left out."""
+    out = []
+    for line in path.read_text(encoding="utf-8").splitlines():
+        if line.strip():
+            row = json.loads(line)
+            if row.get("question"):
+                out.append(
+                    WrittenQuestion(
+                        row["item_key"], row["section"], row["sentence"], row["question"]
+                    )
+                )
+    return out
 
 
 @dataclass(frozen=True)
@@ -236,8 +267,11 @@ def mine_pairs(
     seed: int = 13,
     negatives: int = 3,
     facts_per_item: int = 2,
+    written: Sequence[WrittenQuestion] = (),
+    templates: bool = True,
 ) -> list[Pair]:
-    """Every pair the meetings give (see the module docstring), in a seeded random order."""
+    """Every pair the meetings give (see the module docstring), in a seeded random order;
+    ``templates=False`` leaves out the template questions (only ``written`` ones)."""
     from index.lexical import LexicalIndex
 
     rng = random.Random(seed)
@@ -286,8 +320,33 @@ def mine_pairs(
             picked.append(rng.choice(rng.choice(neighbours).chunks))
         return picked
 
+    def sentence_pairs(question: str, it: _Item, section: str, sentence: str, kind: str) -> None:
+        """The sentence against the item's other sentences: what to quote."""
+        title = it.item.title
+        pairs.append(Pair(question, passage_text(title, section, sentence), 1, kind, it.key))
+        others = [(s, t) for s, t in _sentences(it) if t != sentence and t not in sentence]
+        for other_section, other in rng.sample(others, min(negatives, len(others))):
+            pairs.append(Pair(question, passage_text(title, other_section, other), 0, kind, it.key))
+
     pairs: list[Pair] = []
-    for it in items:
+    for one in written:
+        owner = by_item.get(one.item_key)
+        if owner is None or not one.question:
+            continue
+        holding = [c for c in owner.chunks if c.section == one.section and one.sentence in c.text]
+        if holding:
+            pairs.append(Pair(one.question, chunk_passage(holding[0]), 1, "written", owner.key))
+        pairs.extend(
+            Pair(one.question, chunk_passage(c), 0, "written", owner.key)
+            for c in hard_negatives(one.question, owner, negatives)
+        )
+        sentence_pairs(one.question, owner, one.section, one.sentence, "written-sentence")
+        donor = rng.choice(items)
+        if holding and not related(owner, donor):
+            changed = swapped(one.question, rare, content_words(donor.item.title))
+            if changed:
+                pairs.append(Pair(changed, chunk_passage(holding[0]), 0, "written-swap", owner.key))
+    for it in items if templates else ():
         # A title every meeting has ("Godkendelse af dagsorden") names no matter.
         if title_count[fold(it.item.title)] > 8:
             continue
@@ -321,21 +380,7 @@ def mine_pairs(
                 Pair(question, chunk_passage(c), 0, "fact", it.key)
                 for c in hard_negatives(question, it, negatives)
             )
-            title = it.item.title
-            pairs.append(
-                Pair(question, passage_text(title, section, sentence), 1, "fact-sentence", it.key)
-            )
-            others = [(s, t) for s, t in _sentences(it) if t != sentence and t not in sentence]
-            for other_section, other in rng.sample(others, min(negatives, len(others))):
-                pairs.append(
-                    Pair(
-                        question,
-                        passage_text(title, other_section, other),
-                        0,
-                        "fact-sentence",
-                        it.key,
-                    )
-                )
+            sentence_pairs(question, it, section, sentence, "fact-sentence")
         if positives:
             question, answered = rng.choice(positives)
             donor = rng.choice(items)

@@ -24,7 +24,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from eval.reader_pairs import Pair, mine_pairs
+from eval.reader_pairs import Pair, WrittenQuestion, mine_pairs, read_written
 from index.models import Meeting
 
 REPO = Path(__file__).resolve().parents[1]
@@ -42,7 +42,7 @@ class TrainingConfig:
     rank: int = 8
     first_layer: int = 8  # adapters in the top four of twelve layers
     alpha: float = 16.0
-    max_pairs: int = 0  # 0: all mined pairs
+    max_pairs: int = 0  # 0: all mined pairs; written questions' pairs are all kept
     validation_share: int = 10  # one meeting in this many measures
 
 
@@ -81,7 +81,7 @@ def figures(pairs: Sequence[Pair], scores: Sequence[float]) -> dict[str, Any]:
         out[f"auc_{kind}"] = auc([pairs[n].label for n in members], [scores[n] for n in members])
     groups: dict[tuple[str, str], list[int]] = defaultdict(list)
     for n, pair in enumerate(pairs):
-        base = "sentence" if pair.kind == "fact-sentence" else "passage"
+        base = "sentence" if pair.kind.endswith("-sentence") else "passage"
         groups[(pair.question, base)].append(n)
     won = total = 0
     for members in groups.values():
@@ -132,8 +132,12 @@ def train(
     out: Path,
     config: TrainingConfig,
     log: Callable[[str], None] = print,
+    written: Sequence[WrittenQuestion] = (),
+    init: Path | None = None,
 ) -> dict[str, Any]:
-    """Mine, split, train and save; returns the card written beside the weights."""
+    """Mine, split, train and save; returns the card written beside the weights. ``written``
+    adds pairs of questions a language model wrote (``eval.question_writer``); ``init``
+    starts from the adapters and head of an earlier training instead of from zero."""
     import torch
 
     from rag.reader_model import CrossEncoder, base_encoder, save_trained, tokenizer_for
@@ -141,14 +145,17 @@ def train(
     started = time.perf_counter()
     torch.manual_seed(config.seed)
     rng = random.Random(config.seed)
-    pairs = mine_pairs(meetings, seed=config.seed)
+    pairs = mine_pairs(meetings, seed=config.seed, written=written)
     sources = {m.source for m in meetings}
     measuring = {s for s in sources if validation_meeting(s, config.validation_share)}
     keys_measuring = _item_keys_of(meetings, measuring)
     training = [p for p in pairs if p.item_key not in keys_measuring]
     validation = [p for p in pairs if p.item_key in keys_measuring]
     if config.max_pairs and len(training) > config.max_pairs:
-        training = rng.sample(training, config.max_pairs)
+        kept = [p for p in training if p.kind.startswith("written")]
+        rest = [p for p in training if not p.kind.startswith("written")]
+        training = kept + rng.sample(rest, max(0, config.max_pairs - len(kept)))
+        rng.shuffle(training)
     log(
         f"pairs: {len(pairs)} mined from {len(meetings)} meetings; {len(training)} train "
         f"({len(sources) - len(measuring)} meetings), {len(validation)} measure "
@@ -156,6 +163,14 @@ def train(
     )
     tokenizer = tokenizer_for(base_path)
     model = CrossEncoder(base_encoder(base_path), config.rank, config.alpha, config.first_layer)
+    if init is not None:
+        from safetensors.torch import load_file
+
+        missing, unexpected = model.load_state_dict(
+            load_file(str(init / "reader.safetensors")), strict=False
+        )
+        if unexpected or set(model.trained_state()) & set(missing):
+            raise ValueError(f"{init} does not fit this model's adapters and head")
     before = figures(validation, score_pairs(model, tokenizer, validation, config.max_length))
     log(f"before training: auc {before['auc']:.3f}, top1 {before['top1']:.3f}")
     trainable = [p for p in model.parameters() if p.requires_grad]
@@ -207,6 +222,10 @@ def train(
         "max_length": config.max_length,
         "seed": config.seed,
         "training": {
+            "started_from": str(init.relative_to(REPO) if init.is_relative_to(REPO) else init)
+            if init
+            else "zero adapters",
+            "written_questions": len(written),
             "meetings": len(sources) - len(measuring),
             "first_meeting": min(m.meeting_date for m in meetings),
             "last_meeting": max(m.meeting_date for m in meetings),
@@ -277,6 +296,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--max-pairs", type=int, default=TrainingConfig.max_pairs)
     parser.add_argument("--batch-size", type=int, default=TrainingConfig.batch_size)
     parser.add_argument("--learning-rate", type=float, default=TrainingConfig.learning_rate)
+    parser.add_argument(
+        "--written", type=Path, help="questions of `python -m eval.question_writer write`"
+    )
+    parser.add_argument("--init", type=Path, help="start from this reader's adapters and head")
     args = parser.parse_args(argv)
     paths = list(args.minutes) or default_minutes()
     if not paths:
@@ -297,7 +320,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         batch_size=args.batch_size,
         learning_rate=args.learning_rate,
     )
-    train(load_minutes(paths), base, args.out, config)
+    written = read_written(args.written) if args.written else ()
+    train(load_minutes(paths), base, args.out, config, written=written, init=args.init)
     return 0
 
 

@@ -10,8 +10,9 @@ from pathlib import Path
 import pytest
 
 from eval.calibrate_reader import Evidence, best_threshold, errors
+from eval.question_writer import clean_question, messages
 from eval.questions import Question
-from eval.reader_pairs import fact_question, mine_pairs, swapped
+from eval.reader_pairs import WrittenQuestion, fact_question, mine_pairs, read_written, swapped
 from eval.train_reader import auc, figures
 from index.models import Meeting
 from index.parsing import parse_document
@@ -81,6 +82,59 @@ def test_a_positive_passage_belongs_to_the_question_item() -> None:
             assert pair.passage.startswith(own_title + "\n")
         if pair.kind in {"title", "fact"} and pair.label == 0:
             assert not pair.passage.startswith(own_title + "\n")
+
+
+def _written(meetings: list[Meeting]) -> WrittenQuestion:
+    """A question written for the first item's amount sentence, with its item's key."""
+    key = next(
+        p.item_key for p in mine_pairs(meetings, seed=3) if p.label == 1 and "tag" in p.passage
+    )
+    sentence = "Udgiften til det nye tag på Strandskolen er beregnet til 2,3 mio. kr."
+    return WrittenQuestion(key, "Sagsfremstilling", sentence, "Hvad koster det nye skoletag?")
+
+
+def test_a_written_question_has_its_sentence_as_positive_and_the_other_as_negatives() -> None:
+    meetings = _meetings()
+    asked = _written(meetings)
+    pairs = mine_pairs(meetings, seed=3, written=[asked], templates=False)
+    assert pairs
+    assert all(p.question == asked.question for p in pairs if p.kind != "written-swap")
+    # a swapped form asks about another item's word, and the sentence's passage does not answer
+    assert all(
+        p.label == 0 and p.question != asked.question for p in pairs if p.kind == "written-swap"
+    )
+    sentences = [p for p in pairs if p.kind == "written-sentence"]
+    assert [p.passage for p in sentences if p.label == 1] == [
+        "Renovering af Strandskolens tag\nSagsfremstilling: " + asked.sentence
+    ]
+    negatives = [p.passage for p in sentences if p.label == 0]
+    assert negatives and all("Tagmestrene" in n for n in negatives)  # the item's other sentence
+    passages = [p for p in pairs if p.kind == "written"]
+    assert [p.label for p in passages].count(1) == 1
+    for pair in passages:
+        own = pair.passage.startswith("Renovering af Strandskolens tag\n")
+        assert own == (pair.label == 1)
+    # a question for an item the meetings do not have, or one the model failed on, gives none
+    lost = WrittenQuestion("elsewhere:1:0", "Sagsfremstilling", asked.sentence, asked.question)
+    failed = WrittenQuestion(asked.item_key, "Sagsfremstilling", asked.sentence, "")
+    assert mine_pairs(meetings, seed=3, written=[lost, failed], templates=False) == []
+
+
+def test_written_questions_are_read_and_cleaned(tmp_path: Path) -> None:
+    path = tmp_path / "written.jsonl"
+    rows = [
+        '{"item_key": "a:1:0", "section": "S", "sentence": "T.", "question": "Hvor?"}',
+        '{"item_key": "a:1:1", "section": "S", "sentence": "U.", "question": ""}',
+    ]
+    path.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    assert read_written(path) == [WrittenQuestion("a:1:0", "S", "T.", "Hvor?")]
+    sentence = "Udgiften til taget er 2,3 mio. kr."
+    assert clean_question("Hvad koster taget?\nSvar: 2,3 mio.", sentence) == "Hvad koster taget?"
+    assert clean_question("Udgiften til taget er 2,3 mio. kr.", sentence) is None  # no question
+    assert clean_question("Udgiften til taget er 2,3 mio. kr?", sentence) is None  # a copy
+    assert clean_question("Hvad?", sentence) is None  # too short to ask anything
+    chat = messages("Tag", sentence)
+    assert chat[0]["role"] == "system" and chat[-1]["content"].endswith(sentence)
 
 
 def test_a_fact_question_asks_for_the_amount_from_the_words_around_it() -> None:
