@@ -329,6 +329,34 @@ def _lines_in_context(text: str) -> list[tuple[str, str]]:
     return out
 
 
+# A sentence this short is read with the one before it: "Omkostning ca. 320.000 kr." says
+# what it costs only after "Scenarie 1. Midlertidig afdækning af tagene."
+_TAIL_WORDS = 5
+
+
+def _with_their_tails(line: str) -> list[str]:
+    """The sentences of one line, each very short one joined to the sentence before it (as
+    the line writes them, so that the quote is still verbatim)."""
+    units: list[str] = []
+    position = 0
+    spans: list[tuple[int, int]] = []
+    for sentence in split_sentences(line):
+        start = line.find(sentence, position)
+        if start < 0:  # not expected: split_sentences keeps the line's own characters
+            units.append(sentence)
+            spans.append((-1, -1))
+            continue
+        end = start + len(sentence)
+        position = end
+        if spans and spans[-1][0] >= 0 and len(sentence.split()) <= _TAIL_WORDS:
+            spans[-1] = (spans[-1][0], end)
+            units[-1] = line[spans[-1][0] : end]
+        else:
+            spans.append((start, end))
+            units.append(sentence)
+    return units
+
+
 def scored_sentences(
     question: str,
     texts: Sequence[str],
@@ -352,7 +380,7 @@ def scored_sentences(
     for text in texts:
         for line, heading in _lines_in_context(text):
             heading_terms = term_set(heading) if heading else frozenset()
-            for sentence in split_sentences(line):
+            for sentence in _with_their_tails(line):
                 if len(sentence) < 3:
                     continue
                 sentence_terms = term_set(sentence)

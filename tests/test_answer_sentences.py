@@ -84,6 +84,20 @@ def test_how_big_prefers_the_number_of_the_thing_asked_about() -> None:
     assert answer_type_factor(q, "Der blev afsat 1,09 mio. kr. til reparation.") == 1.5
 
 
+def test_a_very_short_sentence_is_quoted_with_the_one_before_it() -> None:
+    text = (
+        "Rådgiverens to scenarier er:\n"
+        "Scenarie 1. Midlertidig afdækning af tagene, så nedbrydningen stopper.  "
+        "Omkostning ca. 320.000 kr.\n"
+        "Scenarie 2. Udskiftning af tagbelægningen på begge ejendomme. Omkostning ca. 925.000 kr."
+    )
+    best = best_sentences("Hvad koster en midlertidig afdækning af tagene?", [text], 1)
+    # Verbatim, with the line's own spacing, and the amount beside what it is the price of.
+    assert best == [
+        "Midlertidig afdækning af tagene, så nedbrydningen stopper.  Omkostning ca. 320.000 kr."
+    ]
+
+
 def test_how_often_asks_for_a_frequency() -> None:
     text = (
         "Affaldsplanen har mål for genanvendelse af skraldespandenes indhold. "
