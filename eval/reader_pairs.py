@@ -16,6 +16,12 @@ passages that do not (label 0):
   (``eval.question_writer``: in other words than the sentence, as users ask), against the
   sentence (positive) and the item's other sentences (negatives), and against the passage
   holding it and BM25's passages of other items; its swapped form against that passage.
+- **answered**: a question a person wrote for an item of the training meetings, with the
+  literal words of the item that answer it (``read_answered``): the sentence holding them
+  against the item's other sentences, those the question's words rank highest first (what to
+  quote), and the passage holding them against BM25's passages of other items (ranking). A
+  question the person marked as answered nowhere is a negative for the item it is closest to,
+  its passages and its sentences alike (refusing).
 - **swap**: a title or fact question with its rarest word replaced by a rare word of another
   item, against the passages that answered the original: a question that shares most words
   with an item but asks about something it does not mention is not answered by it (refusing).
@@ -35,7 +41,7 @@ from pathlib import Path
 from index.chunking import chunk_meeting
 from index.danish import fold, term, tokenize
 from index.models import AgendaItem, Chunk, Meeting
-from rag.answer import split_sentences
+from rag.answer import scored_sentences, split_sentences
 from rag.reader import passage_text
 
 
@@ -129,6 +135,45 @@ def read_written(path: Path) -> list[WrittenQuestion]:
                     )
                 )
     return out
+
+
+@dataclass(frozen=True)
+class AnsweredQuestion:
+    """A question written by a person for an item of a training meeting, with the words of the
+    item that answer it ("" for a question no text of the meeting answers; ``item`` is then
+    the item it is closest to)."""
+
+    source: str  # the meeting's file name
+    item: int  # the item's number
+    question: str
+    answer: str
+
+
+class AnsweredFileError(ValueError):
+    """A line of an answered-questions file that cannot be read; the message names it."""
+
+
+def read_answered(path: Path) -> list[AnsweredQuestion]:
+    """The questions of a JSON-lines file with ``file``, ``item``, ``question`` and ``answer``."""
+    out = []
+    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+        if not line.strip():
+            continue
+        try:
+            row = json.loads(line)
+            out.append(
+                AnsweredQuestion(
+                    Path(row["file"]).name, int(row["item"]), row["question"], row["answer"]
+                )
+            )
+        except (ValueError, KeyError, TypeError) as error:
+            raise AnsweredFileError(f"{path}, line {number}: {error!r}") from error
+    return out
+
+
+def _holds(text: str, words: str) -> bool:
+    """Whether ``words`` occur in ``text``, ignoring case and spacing."""
+    return " ".join(words.lower().split()) in " ".join(text.lower().split())
 
 
 @dataclass(frozen=True)
@@ -262,6 +307,62 @@ def swapped(question: str, rare: Callable[[str], float], donor: Sequence[str]) -
     return re.sub(rf"\b{re.escape(target)}\b", replacement, question, count=1)
 
 
+def item_sentences(item: AgendaItem, question: str) -> list[tuple[str, str]]:
+    """(section, sentence) of every sentence the answer can quote from ``item`` (its decisions
+    first, as ``rag.answer.Quoting`` reads them), those the question's words rank highest first."""
+    texts = [d.text for d in item.decisions] + [s.text for s in item.sections]
+    out = []
+    for _, _, sentence in scored_sentences(question, texts, (), item.title):
+        if any(sentence in d.text for d in item.decisions):
+            out.append(("Beslutning", sentence))
+        else:
+            out.append((next((s.name for s in item.sections if sentence in s.text), ""), sentence))
+    return out
+
+
+def _answered_pairs(
+    one: AnsweredQuestion,
+    owner: _Item,
+    hard_negatives: Callable[[str, _Item, int], list[Chunk]],
+    rng: random.Random,
+    sentence_negatives: int,
+) -> list[Pair]:
+    """The pairs of one written question (see the module docstring); none when its answer is
+    not in its item's text."""
+    title, key = owner.item.title, owner.key
+    sentences = item_sentences(owner.item, one.question)
+    if not one.answer:  # answered nowhere: its closest item's best passages and sentences
+        out = [
+            Pair(one.question, chunk_passage(c), 0, "answered-none", key) for c in owner.chunks[:3]
+        ]
+        out += [
+            Pair(one.question, passage_text(title, section, sentence), 0, "answered-none", key)
+            for section, sentence in sentences[:sentence_negatives]
+        ]
+        return out
+    holding = [(s, t) for s, t in sentences if _holds(t, one.answer)]
+    if not holding:
+        return []
+    out = [Pair(one.question, passage_text(title, *holding[0]), 1, "answered-sentence", key)]
+    others = [(s, t) for s, t in sentences if not _holds(t, one.answer)]
+    # The sentences the words rank first are the ones a quote is chosen from, and one at random.
+    chosen = others[: sentence_negatives - 1]
+    rest = others[sentence_negatives - 1 :]
+    chosen += rng.sample(rest, min(1, len(rest)))
+    out += [
+        Pair(one.question, passage_text(title, section, sentence), 0, "answered-sentence", key)
+        for section, sentence in chosen
+    ]
+    chunks = [c for c in owner.chunks if _holds(c.text, one.answer)]
+    if chunks:
+        out.append(Pair(one.question, chunk_passage(chunks[0]), 1, "answered", key))
+        out += [
+            Pair(one.question, chunk_passage(c), 0, "answered", key)
+            for c in hard_negatives(one.question, owner, 3)
+        ]
+    return out
+
+
 def mine_pairs(
     meetings: Iterable[Meeting],
     seed: int = 13,
@@ -269,9 +370,12 @@ def mine_pairs(
     facts_per_item: int = 2,
     written: Sequence[WrittenQuestion] = (),
     templates: bool = True,
+    answered: Sequence[AnsweredQuestion] = (),
+    sentence_negatives: int = 8,
 ) -> list[Pair]:
     """Every pair the meetings give (see the module docstring), in a seeded random order;
-    ``templates=False`` leaves out the template questions (only ``written`` ones)."""
+    ``templates=False`` leaves out the template questions (only ``written`` and ``answered``
+    ones). An ``answered`` question gets ``sentence_negatives`` of its item's sentences."""
     from index.lexical import LexicalIndex
 
     rng = random.Random(seed)
@@ -346,6 +450,13 @@ def mine_pairs(
             changed = swapped(one.question, rare, content_words(donor.item.title))
             if changed:
                 pairs.append(Pair(changed, chunk_passage(holding[0]), 0, "written-swap", owner.key))
+    by_number = {(Path(it.meeting.source).name, it.item.number): it for it in items}
+    for written_one in answered:
+        owner = by_number.get((written_one.source, written_one.item))
+        if owner is not None:
+            pairs.extend(
+                _answered_pairs(written_one, owner, hard_negatives, rng, sentence_negatives)
+            )
     for it in items if templates else ():
         # A title every meeting has ("Godkendelse af dagsorden") names no matter.
         if title_count[fold(it.item.title)] > 8:
@@ -382,13 +493,13 @@ def mine_pairs(
             )
             sentence_pairs(question, it, section, sentence, "fact-sentence")
         if positives:
-            question, answered = rng.choice(positives)
+            question, answering = rng.choice(positives)
             donor = rng.choice(items)
             if not related(it, donor):
                 changed = swapped(question, rare, content_words(donor.item.title))
                 if changed:
                     pairs.extend(
-                        Pair(changed, chunk_passage(c), 0, "swap", it.key) for c in answered
+                        Pair(changed, chunk_passage(c), 0, "swap", it.key) for c in answering
                     )
     rng.shuffle(pairs)
     return pairs

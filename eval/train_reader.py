@@ -24,7 +24,14 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from eval.reader_pairs import Pair, WrittenQuestion, mine_pairs, read_written
+from eval.reader_pairs import (
+    AnsweredQuestion,
+    Pair,
+    WrittenQuestion,
+    mine_pairs,
+    read_answered,
+    read_written,
+)
 from index.models import Meeting
 
 REPO = Path(__file__).resolve().parents[1]
@@ -134,10 +141,16 @@ def train(
     log: Callable[[str], None] = print,
     written: Sequence[WrittenQuestion] = (),
     init: Path | None = None,
+    answered: Sequence[AnsweredQuestion] = (),
+    answered_measure: Sequence[AnsweredQuestion] = (),
+    templates: bool = True,
 ) -> dict[str, Any]:
     """Mine, split, train and save; returns the card written beside the weights. ``written``
-    adds pairs of questions a language model wrote (``eval.question_writer``); ``init``
-    starts from the adapters and head of an earlier training instead of from zero."""
+    adds pairs of questions a language model wrote (``eval.question_writer``), ``answered``
+    pairs of questions people wrote (``eval.reader_pairs.read_answered``), and
+    ``answered_measure``'s pairs are measured, never trained on; ``templates=False`` trains on
+    those questions alone; ``init`` starts from the adapters and head of an earlier training
+    instead of from zero."""
     import torch
 
     from rag.reader_model import CrossEncoder, base_encoder, save_trained, tokenizer_for
@@ -145,15 +158,19 @@ def train(
     started = time.perf_counter()
     torch.manual_seed(config.seed)
     rng = random.Random(config.seed)
-    pairs = mine_pairs(meetings, seed=config.seed, written=written)
+    pairs = mine_pairs(
+        meetings, seed=config.seed, written=written, answered=answered, templates=templates
+    )
+    held = mine_pairs(meetings, seed=config.seed, templates=False, answered=answered_measure)
     sources = {m.source for m in meetings}
     measuring = {s for s in sources if validation_meeting(s, config.validation_share)}
     keys_measuring = _item_keys_of(meetings, measuring)
     training = [p for p in pairs if p.item_key not in keys_measuring]
-    validation = [p for p in pairs if p.item_key in keys_measuring]
+    validation = [p for p in pairs if p.item_key in keys_measuring] + held
     if config.max_pairs and len(training) > config.max_pairs:
-        kept = [p for p in training if p.kind.startswith("written")]
-        rest = [p for p in training if not p.kind.startswith("written")]
+        written_kinds = ("written", "answered")
+        kept = [p for p in training if p.kind.startswith(written_kinds)]
+        rest = [p for p in training if not p.kind.startswith(written_kinds)]
         training = kept + rng.sample(rest, max(0, config.max_pairs - len(kept)))
         rng.shuffle(training)
     log(
@@ -226,6 +243,9 @@ def train(
             if init
             else "zero adapters",
             "written_questions": len(written),
+            "answered_questions": len(answered),
+            "answered_questions_measured": len(answered_measure),
+            "templates": templates,
             "meetings": len(sources) - len(measuring),
             "first_meeting": min(m.meeting_date for m in meetings),
             "last_meeting": max(m.meeting_date for m in meetings),
@@ -300,6 +320,24 @@ def main(argv: Sequence[str] | None = None) -> int:
         "--written", type=Path, help="questions of `python -m eval.question_writer write`"
     )
     parser.add_argument("--init", type=Path, help="start from this reader's adapters and head")
+    parser.add_argument(
+        "--answered",
+        type=Path,
+        action="append",
+        default=[],
+        help="questions people wrote, with the words that answer them (JSON lines of file, "
+        "item, question, answer); repeatable",
+    )
+    parser.add_argument(
+        "--answered-measure",
+        type=Path,
+        action="append",
+        default=[],
+        help="such questions to measure the reader on, never to train on; repeatable",
+    )
+    parser.add_argument(
+        "--no-templates", action="store_true", help="no template questions: answered ones only"
+    )
     args = parser.parse_args(argv)
     paths = list(args.minutes) or default_minutes()
     if not paths:
@@ -321,7 +359,19 @@ def main(argv: Sequence[str] | None = None) -> int:
         learning_rate=args.learning_rate,
     )
     written = read_written(args.written) if args.written else ()
-    train(load_minutes(paths), base, args.out, config, written=written, init=args.init)
+    answered = [q for path in args.answered for q in read_answered(path)]
+    measured = [q for path in args.answered_measure for q in read_answered(path)]
+    train(
+        load_minutes(paths),
+        base,
+        args.out,
+        config,
+        written=written,
+        init=args.init,
+        answered=answered,
+        answered_measure=measured,
+        templates=not args.no_templates,
+    )
     return 0
 
 

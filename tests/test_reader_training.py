@@ -12,7 +12,16 @@ import pytest
 from eval.calibrate_reader import Evidence, best_threshold, errors
 from eval.question_writer import clean_question, messages
 from eval.questions import Question
-from eval.reader_pairs import WrittenQuestion, fact_question, mine_pairs, read_written, swapped
+from eval.reader_pairs import (
+    AnsweredFileError,
+    AnsweredQuestion,
+    WrittenQuestion,
+    fact_question,
+    mine_pairs,
+    read_answered,
+    read_written,
+    swapped,
+)
 from eval.train_reader import auc, figures
 from index.models import Meeting
 from index.parsing import parse_document
@@ -135,6 +144,49 @@ def test_written_questions_are_read_and_cleaned(tmp_path: Path) -> None:
     assert clean_question("Hvad?", sentence) is None  # too short to ask anything
     chat = messages("Tag", sentence)
     assert chat[0]["role"] == "system" and chat[-1]["content"].endswith(sentence)
+
+
+def test_an_answered_question_has_the_sentence_with_its_answer_as_positive() -> None:
+    meetings = _meetings()
+    asked = AnsweredQuestion("boern.txt", 1, "Hvem skal lægge det nye tag?", "Tagmestrene")
+    pairs = mine_pairs(meetings, seed=3, answered=[asked], templates=False)
+    sentences = [p for p in pairs if p.kind == "answered-sentence"]
+    # the sentence as an answer quotes it: "kr." ends no sentence, so the two are one
+    assert [p.passage for p in sentences if p.label == 1] == [
+        "Renovering af Strandskolens tag\nSagsfremstilling: Udgiften til det nye tag på "
+        "Strandskolen er beregnet til 2,3 mio. kr. Arbejdet udføres af firmaet Tagmestrene i "
+        "sommerferien 2024."
+    ]
+    # the item's other sentences are the negatives: here its decision
+    assert [p.passage for p in sentences if p.label == 0] == [
+        "Renovering af Strandskolens tag\nBeslutning: Godkendt."
+    ]
+    passages = [p for p in pairs if p.kind == "answered"]
+    assert [p.label for p in passages].count(1) == 1
+    for pair in passages:
+        assert pair.passage.startswith("Renovering af Strandskolens tag\n") == (pair.label == 1)
+
+
+def test_a_question_answered_nowhere_is_a_negative_for_its_closest_item() -> None:
+    meetings = _meetings()
+    asked = AnsweredQuestion("boern.txt", 2, "Hvor mange gynger får legepladsen?", "")
+    pairs = mine_pairs(meetings, seed=3, answered=[asked], templates=False)
+    assert pairs and {p.label for p in pairs} == {0}
+    assert all(p.passage.startswith("Ny legeplads ved Havnebørnehuset\n") for p in pairs)
+    # an answer its item does not hold, and an item the meetings do not have, give no pairs
+    wrong = AnsweredQuestion("boern.txt", 2, "Hvem bygger legepladsen?", "Tagmestrene")
+    lost = AnsweredQuestion("andet.txt", 2, "Hvem bygger legepladsen?", "Legeland ApS")
+    assert mine_pairs(meetings, seed=3, answered=[wrong, lost], templates=False) == []
+
+
+def test_answered_questions_are_read_and_a_bad_line_is_named(tmp_path: Path) -> None:
+    path = tmp_path / "answered.jsonl"
+    good = '{"file": "x/boern.txt", "item": 2, "question": "Hvem?", "answer": "Legeland ApS"}'
+    path.write_text(good + "\n\n", encoding="utf-8")
+    assert read_answered(path) == [AnsweredQuestion("boern.txt", 2, "Hvem?", "Legeland ApS")]
+    path.write_text(good + '\n{"file": "boern.txt", "question": "Hvem?"}\n', encoding="utf-8")
+    with pytest.raises(AnsweredFileError, match="answered.jsonl, line 2"):
+        read_answered(path)
 
 
 def test_a_fact_question_asks_for_the_amount_from_the_words_around_it() -> None:
