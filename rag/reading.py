@@ -27,7 +27,7 @@ class ReadingConfig:
     rank_weight: float = 4.0  # the prior for retrieval's rank, per unit of log(1 + rank)
     min_answer: float = 0.05  # an item that scores less does not answer the question
     sentence_pool: int = 16  # sentences of a cited item the reader chooses the quote from
-    sentence_rank_weight: float = 4.0  # the prior for the question words' order of them
+    sentence_rank_weight: float = 1.0  # the prior for the question words' order of them
 
 
 def item_passages(hit: ItemHit, count: int) -> list[str]:

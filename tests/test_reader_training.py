@@ -185,7 +185,7 @@ def test_answered_questions_are_read_and_a_bad_line_is_named(tmp_path: Path) -> 
     path.write_text(good + "\n\n", encoding="utf-8")
     assert read_answered(path) == [AnsweredQuestion("boern.txt", 2, "Hvem?", "Legeland ApS")]
     path.write_text(good + '\n{"file": "boern.txt", "question": "Hvem?"}\n', encoding="utf-8")
-    with pytest.raises(AnsweredFileError, match="answered.jsonl, line 2"):
+    with pytest.raises(AnsweredFileError, match=r"answered\.jsonl, line 2"):
         read_answered(path)
 
 
