@@ -38,10 +38,11 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from eval.metrics import contains_all
 from index.chunking import chunk_meeting
 from index.danish import fold, term, tokenize
 from index.models import AgendaItem, Chunk, Meeting
-from rag.answer import scored_sentences, split_sentences
+from rag.answer import scored_sentences, section_of, split_sentences
 from rag.reader import passage_text
 
 
@@ -169,11 +170,6 @@ def read_answered(path: Path) -> list[AnsweredQuestion]:
         except (ValueError, KeyError, TypeError) as error:
             raise AnsweredFileError(f"{path}, line {number}: {error!r}") from error
     return out
-
-
-def _holds(text: str, words: str) -> bool:
-    """Whether ``words`` occur in ``text``, ignoring case and spacing."""
-    return " ".join(words.lower().split()) in " ".join(text.lower().split())
 
 
 @dataclass(frozen=True)
@@ -307,17 +303,14 @@ def swapped(question: str, rare: Callable[[str], float], donor: Sequence[str]) -
     return re.sub(rf"\b{re.escape(target)}\b", replacement, question, count=1)
 
 
-def item_sentences(item: AgendaItem, question: str) -> list[tuple[str, str]]:
+def item_sentences(item: AgendaItem, question: str) -> list[tuple[str | None, str]]:
     """(section, sentence) of every sentence the answer can quote from ``item`` (its decisions
     first, as ``rag.answer.Quoting`` reads them), those the question's words rank highest first."""
     texts = [d.text for d in item.decisions] + [s.text for s in item.sections]
-    out = []
-    for _, _, sentence in scored_sentences(question, texts, (), item.title):
-        if any(sentence in d.text for d in item.decisions):
-            out.append(("Beslutning", sentence))
-        else:
-            out.append((next((s.name for s in item.sections if sentence in s.text), ""), sentence))
-    return out
+    return [
+        (section_of(item, sentence), sentence)
+        for _, _, sentence in scored_sentences(question, texts, (), item.title)
+    ]
 
 
 def _answered_pairs(
@@ -340,11 +333,11 @@ def _answered_pairs(
             for section, sentence in sentences[:sentence_negatives]
         ]
         return out
-    holding = [(s, t) for s, t in sentences if _holds(t, one.answer)]
+    holding = [(s, t) for s, t in sentences if contains_all(t, [one.answer])]
     if not holding:
         return []
     out = [Pair(one.question, passage_text(title, *holding[0]), 1, "answered-sentence", key)]
-    others = [(s, t) for s, t in sentences if not _holds(t, one.answer)]
+    others = [(s, t) for s, t in sentences if not contains_all(t, [one.answer])]
     # The sentences the words rank first are the ones a quote is chosen from, and one at random.
     chosen = others[: sentence_negatives - 1]
     rest = others[sentence_negatives - 1 :]
@@ -353,7 +346,7 @@ def _answered_pairs(
         Pair(one.question, passage_text(title, section, sentence), 0, "answered-sentence", key)
         for section, sentence in chosen
     ]
-    chunks = [c for c in owner.chunks if _holds(c.text, one.answer)]
+    chunks = [c for c in owner.chunks if contains_all(c.text, [one.answer])]
     if chunks:
         out.append(Pair(one.question, chunk_passage(chunks[0]), 1, "answered", key))
         out += [

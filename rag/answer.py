@@ -455,7 +455,7 @@ class Quoting:
             return []
         read = self.reader.score(
             self.question or asked,
-            [passage_text(item.title, _section_of(item, s), s) for _, s in pool],
+            [passage_text(item.title, section_of(item, s), s) for _, s in pool],
         )
         combined = [log_odds(p) - self.rank_weight * math.log1p(n) for n, p in enumerate(read)]
         ranked = sorted(range(len(pool)), key=lambda n: (-combined[n], n))[:limit]
@@ -868,7 +868,7 @@ def _compose(
         # answer is often beside the one that matched the question best.
         preferred = [p.chunk.text for p in top.passages if p.chunk.section != TITLE_SECTION]
         sentences = quoting.best(asked, item, config.fact_sentences, preferred)
-        section = _section_of(item, sentences[0]) if sentences else None
+        section = section_of(item, sentences[0]) if sentences else None
         if sentences:
             quote = " ".join(sentences)
             citations.append(_citation(top.record, quote, section))
@@ -969,7 +969,7 @@ def _occasion_quotes(
     preferred = [p.chunk.text for p in hit.passages if p.chunk.section != TITLE_SECTION]
     sentences = quoting.best(question, item, 1, preferred)
     quotes: list[tuple[str, str | None, Decision | None]] = [
-        (sentence, _section_of(item, sentence), None) for sentence in sentences
+        (sentence, section_of(item, sentence), None) for sentence in sentences
     ]
     if decision is not None and not any(decision.text in q for q, _, _ in quotes):
         quotes.append((decision.text, "Beslutning", decision))
@@ -1000,7 +1000,7 @@ def _add_context(
         match_weight(t, term_set(sentence)) >= 0.5 for t in missing
     ):
         return
-    section = _section_of(record.item, sentence)
+    section = section_of(record.item, sentence)
     citations.append(_citation(record, sentence, section))
     parts.append(f"{section or 'Sagen'} [{len(citations)}]:\n{_quote(sentence)}")
 
@@ -1111,7 +1111,8 @@ def own_decision(record: ItemRecord) -> Decision:
     return decisions[-1]
 
 
-def _section_of(item: AgendaItem, sentence: str) -> str | None:
+def section_of(item: AgendaItem, sentence: str) -> str | None:
+    """The section a quoted sentence of ``item`` stands in ("Beslutning" for its decisions)."""
     if any(sentence in d.text for d in item.decisions):
         return "Beslutning"
     return next((s.name for s in item.sections if sentence in s.text), None)
