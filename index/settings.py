@@ -38,8 +38,8 @@ class Settings:
     auth: str | None = None  # "user:password"
     #: The reader that ranks, chooses quotes and refuses (rag.reader): "model" (the trained
     #: one shipped with referat), "off" (the answer rules alone), "overlap" (model-free) or
-    #: the folder of another trained reader. None: "off" until a reader beats the rules on
-    #: blind questions.
+    #: the folder of another trained reader. None: "model", or "off" beside the hash embedder
+    #: (rag.reader.default_reader).
     reader: str | None = None
 
     @property

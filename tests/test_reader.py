@@ -143,12 +143,14 @@ def test_reader_off_and_overlap_and_a_missing_folder(tmp_path: Path) -> None:
         load_reader(replace(settings, reader=str(tmp_path), embed_model="e5"))
 
 
-def test_the_reader_is_off_unless_asked_for(
+def test_the_shipped_reader_is_the_default_except_beside_the_hash_embedder(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     import rag.reader
 
-    assert load_reader(replace(load_settings({}), reader=None, embed_model="e5")) is None
+    assert load_reader(replace(load_settings({}), reader=None, embed_model="hash")) is None
     monkeypatch.setattr(rag.reader, "SHIPPED_READER", tmp_path)
-    with pytest.raises(ReaderUnavailable, match=r"python -m eval\.train_reader"):
-        load_reader(replace(load_settings({}), reader="model", embed_model="e5"))
+    # Unset means the shipped reader: with its folder emptied, loading it is what fails.
+    for choice in (None, "model"):
+        with pytest.raises(ReaderUnavailable, match=r"python -m eval\.train_reader"):
+            load_reader(replace(load_settings({}), reader=choice, embed_model="e5"))
