@@ -73,5 +73,8 @@ def read(
 
 
 def answers(hit: ItemHit, config: ReadingConfig) -> bool:
-    """Whether the reader found that this item answers the question."""
+    """Whether the reader found that this item answers the question. A closed item it cannot
+    judge (it reads only the title): that is left to the rules, which cite it without its text."""
+    if hit.record.item.closed:
+        return True
     return hit.reader is not None and hit.reader >= config.min_answer

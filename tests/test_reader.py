@@ -154,3 +154,18 @@ def test_the_shipped_reader_is_the_default_except_beside_the_hash_embedder(
     for choice in (None, "model"):
         with pytest.raises(ReaderUnavailable, match=r"python -m eval\.train_reader"):
             load_reader(replace(load_settings({}), reader=choice, embed_model="e5"))
+
+
+def test_the_reader_does_not_veto_a_closed_item_it_reads_only_the_title_of() -> None:
+    from index.catalog import ItemRecord
+    from index.models import AgendaItem
+    from rag.reading import answers
+    from rag.retriever import ItemHit
+
+    def hit(closed: bool) -> ItemHit:
+        item = AgendaItem(9, "Salg af ejendommen Kirkevej 22", closed=closed)
+        record = ItemRecord("i", "m", "s.txt", "Byrådet", "2023-10-10", None, item)
+        return replace(ItemHit(record, 1.0, (), 0.87, 1.0), reader=0.01)
+
+    assert answers(hit(closed=True), ReadingConfig())
+    assert not answers(hit(closed=False), ReadingConfig())
