@@ -48,6 +48,7 @@ class TrainingConfig:
     max_length: int = 160
     rank: int = 8
     first_layer: int = 8  # adapters in the top four of twelve layers
+    layers: int | None = None  # keep only the encoder's bottom layers (None: all twelve)
     alpha: float = 16.0
     max_pairs: int = 0  # 0: all mined pairs; written questions' pairs are all kept
     validation_share: int = 10  # one meeting in this many measures
@@ -179,7 +180,9 @@ def train(
         f"({len(measuring)} meetings)"
     )
     tokenizer = tokenizer_for(base_path)
-    model = CrossEncoder(base_encoder(base_path), config.rank, config.alpha, config.first_layer)
+    model = CrossEncoder(
+        base_encoder(base_path), config.rank, config.alpha, config.first_layer, config.layers
+    )
     if init is not None:
         from safetensors.torch import load_file
 
@@ -317,6 +320,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--batch-size", type=int, default=TrainingConfig.batch_size)
     parser.add_argument("--learning-rate", type=float, default=TrainingConfig.learning_rate)
     parser.add_argument(
+        "--layers", type=int, help="keep only the bottom N of the base model's 12 layers"
+    )
+    parser.add_argument(
+        "--first-layer",
+        type=int,
+        default=TrainingConfig.first_layer,
+        help="the first layer with adapters (those below stay frozen)",
+    )
+    parser.add_argument("--max-length", type=int, default=TrainingConfig.max_length)
+    parser.add_argument(
         "--written", type=Path, help="questions of `python -m eval.question_writer write`"
     )
     parser.add_argument("--init", type=Path, help="start from this reader's adapters and head")
@@ -357,6 +370,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         max_pairs=args.max_pairs,
         batch_size=args.batch_size,
         learning_rate=args.learning_rate,
+        layers=args.layers,
+        first_layer=args.first_layer,
+        max_length=args.max_length,
     )
     written = read_written(args.written) if args.written else ()
     answered = [q for path in args.answered for q in read_answered(path)]

@@ -71,6 +71,17 @@ def _target_modules(
     return found
 
 
+def _keep_bottom_layers(encoder: nn.Module, layers: int) -> None:
+    """Drop the encoder's top layers, keeping the bottom ``layers``: the reader's time is
+    nearly proportional to its depth, and the bottom layers of a pretrained encoder carry
+    more of what a fine-tuned head needs than the top ones."""
+    stack = getattr(encoder, "encoder").layer  # noqa: B009 (a Module attribute)
+    if not 0 < layers <= len(stack):
+        raise ValueError(f"the base model has {len(stack)} layers; cannot keep {layers}")
+    getattr(encoder, "encoder").layer = nn.ModuleList(list(stack)[:layers])  # noqa: B009
+    getattr(encoder, "config").num_hidden_layers = layers  # noqa: B009
+
+
 class CrossEncoder(nn.Module):
     """The encoder with adapters in its top layers (from ``first_layer``) and a head.
 
@@ -79,9 +90,16 @@ class CrossEncoder(nn.Module):
     on this project's 2-core machine."""
 
     def __init__(
-        self, encoder: nn.Module, rank: int = 8, alpha: float = 16.0, first_layer: int = 8
+        self,
+        encoder: nn.Module,
+        rank: int = 8,
+        alpha: float = 16.0,
+        first_layer: int = 8,
+        layers: int | None = None,
     ) -> None:
         super().__init__()
+        if layers is not None:
+            _keep_bottom_layers(encoder, layers)
         self.encoder = encoder
         for parameter in self.encoder.parameters():
             parameter.requires_grad = False
@@ -92,6 +110,7 @@ class CrossEncoder(nn.Module):
         self.dropout = nn.Dropout(0.1)
         self.head = nn.Linear(hidden, 1)
         self.rank, self.alpha, self.first_layer = rank, alpha, first_layer
+        self.layers = len(getattr(encoder, "encoder").layer)  # noqa: B009 (a Module attribute)
 
     def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
         states = self.encoder(input_ids=input_ids, attention_mask=attention_mask)[0]
@@ -142,6 +161,7 @@ def save_trained(model: CrossEncoder, folder: Path, card: dict[str, Any]) -> Non
         "rank": model.rank,
         "alpha": model.alpha,
         "first_layer": model.first_layer,
+        "layers": model.layers,
         "targets": list(TARGETS),
     }
     (folder / "reader.json").write_text(json.dumps(card, indent=2, ensure_ascii=False) + "\n")
@@ -152,8 +172,13 @@ def load_trained(base_path: Path, folder: Path, dtype: Any = None) -> CrossEncod
     from safetensors.torch import load_file
 
     card = json.loads((folder / "reader.json").read_text())
+    layers = card.get("layers")  # readers before depth was a choice kept all twelve
     model = CrossEncoder(
-        base_encoder(base_path), int(card["rank"]), float(card["alpha"]), int(card["first_layer"])
+        base_encoder(base_path),
+        int(card["rank"]),
+        float(card["alpha"]),
+        int(card["first_layer"]),
+        int(layers) if layers is not None else None,
     )
     state = load_file(str(folder / "reader.safetensors"))
     missing, unexpected = model.load_state_dict(state, strict=False)

@@ -297,3 +297,45 @@ def test_a_tiny_reader_trained_on_the_demo_ranks_a_held_out_positive_first(
     ]
     scores = reader.score("Hvor stor er anlægsbevillingen til Solgården?", [positive, *negatives])
     assert scores[0] > max(scores[1:])
+
+
+def _layers(model: object) -> set[str]:
+    state = getattr(model, "state_dict")()  # noqa: B009 (a torch Module)
+    return {name.split(".")[3] for name in state if name.startswith("encoder.encoder.layer.")}
+
+
+def test_a_shallow_reader_keeps_the_bottom_layers_and_loads_back_as_saved(
+    tmp_path: Path,
+) -> None:
+    torch = pytest.importorskip("torch")
+    transformers = pytest.importorskip("transformers")
+    from rag.reader_model import CrossEncoder, load_trained, save_trained
+
+    config = transformers.BertConfig(
+        vocab_size=40,
+        hidden_size=16,
+        num_hidden_layers=4,
+        num_attention_heads=2,
+        intermediate_size=32,
+        max_position_embeddings=32,
+    )
+    torch.manual_seed(0)
+    transformers.BertModel(config).save_pretrained(tmp_path / "base")
+    base = transformers.BertModel.from_pretrained(tmp_path / "base")
+    model = CrossEncoder(base, rank=2, alpha=4.0, first_layer=1, layers=2)
+    assert _layers(model) == {"0", "1"}
+    adapted = {name.split(".")[3] for name in model.trained_state() if "lora_a" in name}
+    assert adapted == {"1"}  # layer 0 is frozen, layers 2 and 3 are gone
+    with torch.no_grad():  # as if trained: adapters that change the output
+        for name, parameter in model.named_parameters():
+            if "lora_b" in name:
+                parameter.normal_()
+    save_trained(model, tmp_path / "reader", {"max_length": 16})
+
+    loaded = load_trained(tmp_path / "base", tmp_path / "reader")
+    assert _layers(loaded) == {"0", "1"}
+    ids = torch.tensor([[1, 5, 7, 9, 2]])
+    mask = torch.ones_like(ids)
+    model.eval()
+    with torch.no_grad():
+        assert torch.allclose(model(ids, mask), loaded(ids, mask), atol=1e-4)
