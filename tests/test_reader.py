@@ -116,10 +116,12 @@ def test_no_item_the_reader_trusts_is_not_found(engine) -> None:  # type: ignore
     question = "Hvor meget koster LED-lys på stierne i Nordskoven?"
     assert engine.ask(question).found
     engine.reader = ScriptedReader({"Nordskoven": 0.01})
+    engine.reading = ReadingConfig(min_answer=0.05)  # the default (0) vetoes nothing
     try:
         answer = engine.ask(question)
     finally:
         engine.reader = None
+        engine.reading = ReadingConfig()
     assert not answer.found
     assert answer.citations == ()
 
@@ -167,5 +169,8 @@ def test_the_reader_does_not_veto_a_closed_item_it_reads_only_the_title_of() -> 
         record = ItemRecord("i", "m", "s.txt", "Byrådet", "2023-10-10", None, item)
         return replace(ItemHit(record, 1.0, (), 0.87, 1.0), reader=0.01)
 
-    assert answers(hit(closed=True), ReadingConfig())
-    assert not answers(hit(closed=False), ReadingConfig())
+    veto = ReadingConfig(min_answer=0.05)
+    assert answers(hit(closed=True), veto)
+    assert not answers(hit(closed=False), veto)
+    # The default vetoes nothing: on the tuning split the veto refused only answerable questions.
+    assert answers(hit(closed=False), ReadingConfig())
