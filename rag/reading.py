@@ -7,8 +7,8 @@ retrieval; together they rank as well and read the question as asked). An item's
 score is also what "not found" looks at: an item the reader gives less than
 ``ReadingConfig.min_answer`` does not answer, whatever words it shares with the question (a
 veto off by default since round 6: so far it refused answerable questions, not unanswerable ones).
-The weights and the threshold were chosen on the tuning part of the eval files with
-``python -m eval.calibrate_reader`` (see eval/README.md).
+The weights were chosen on the tuning part of the eval files with
+``python -m eval.calibrate_reader``, the threshold (0) on the tuning split (see eval/README.md).
 """
 
 from __future__ import annotations
