@@ -115,13 +115,14 @@ def test_no_item_the_reader_trusts_is_not_found(engine) -> None:  # type: ignore
     # The rules alone answer this (the item's own words); the reader says no item answers.
     question = "Hvor meget koster LED-lys på stierne i Nordskoven?"
     assert engine.ask(question).found
+    reading = engine.reading  # the fixture is shared by the module: restore what it had
     engine.reader = ScriptedReader({"Nordskoven": 0.01})
     engine.reading = ReadingConfig(min_answer=0.05)  # the default (0) vetoes nothing
     try:
         answer = engine.ask(question)
     finally:
         engine.reader = None
-        engine.reading = ReadingConfig()
+        engine.reading = reading
     assert not answer.found
     assert answer.citations == ()
 
