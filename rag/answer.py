@@ -819,10 +819,7 @@ def _compose(
 
     parts: list[str] = []
     citations: list[Citation] = []
-    top_is_decision = any(p.chunk.is_decision for p in top.passages[:1])
-    wants_decision = intent.kind in ("decision", "case") or (
-        top_is_decision and intent.kind == "fact" and not _wants_detail(question)
-    )
+    wants_decision = intent.kind in ("decision", "case")
     # An English question's words are matched in the minutes by their Danish glossary words.
     asked = translate_terms(question) if intent.language == "en" else question
     if not (wants_decision and top.record.item.decisions):
@@ -867,7 +864,8 @@ def _compose(
         # The whole item, not only the passages retrieval ranked: the sentence that holds the
         # answer is often beside the one that matched the question best.
         preferred = [p.chunk.text for p in top.passages if p.chunk.section != TITLE_SECTION]
-        sentences = quoting.best(asked, item, config.fact_sentences, preferred)
+        # Not from the decision: it is quoted after these in full.
+        sentences = quoting.best(asked, item, config.fact_sentences, preferred, decisions=False)
         section = section_of(item, sentences[0]) if sentences else None
         if sentences:
             quote = " ".join(sentences)
@@ -1116,13 +1114,6 @@ def section_of(item: AgendaItem, sentence: str) -> str | None:
     if any(sentence in d.text for d in item.decisions):
         return "Beslutning"
     return next((s.name for s in item.sections if sentence in s.text), None)
-
-
-def _wants_detail(question: str) -> bool:
-    q = fold(question)
-    return bool(
-        re.search(r"\b(hvor (meget|mange|stor)|hvornår|hvem|hvad kost\w*|how much|when|who)\b", q)
-    )
 
 
 def answer_question(
