@@ -6,7 +6,6 @@ the sentences that carry the answer are quoted. Closed items are named, never qu
 
 from __future__ import annotations
 
-import math
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
@@ -28,7 +27,7 @@ from rag.outcome import (
     vote_of,
 )
 from rag.query import QueryIntent, translate_terms, years_named
-from rag.reader import Reader, log_odds, passage_text
+from rag.reader import Reader
 from rag.reading import ReadingConfig, answers, read
 from rag.retriever import WEAK_COVERAGE, ItemHit, Retrieval, Retriever
 
@@ -422,16 +421,12 @@ def best_sentences(
 
 @dataclass(frozen=True)
 class Quoting:
-    """How the sentences to quote are chosen. By the question's words, rarer ones (by the
-    lexical index's ``idf``) weighing more; with a ``reader``, the reader chooses among the
-    ``pool`` sentences the words rank best, reading the question as it was asked."""
+    """How the sentences to quote are chosen: by the question's words, rarer ones (by the
+    lexical index's ``idf``) weighing more. Not by the reader: its choice quoted worse than
+    the words' on every round-7 and round-8 blind file at their first runs (eval/README.md)."""
 
     idf: Callable[[str], float | None] | None = None
     unseen: float = 0.0
-    reader: Reader | None = None
-    question: str = ""
-    pool: int = 16
-    rank_weight: float = 2.0  # the prior for the words' order, as in rag.reading
 
     def best(
         self,
@@ -447,19 +442,7 @@ class Quoting:
         texts = [s.text for s in item.sections]
         if decisions:
             texts = [d.text for d in item.decisions] + texts
-        if self.reader is None:
-            return best_sentences(asked, texts, limit, preferred, item.title, self.idf, self.unseen)
-        scored = scored_sentences(asked, texts, preferred, item.title, self.idf, self.unseen)
-        pool = [(position, sentence) for _, position, sentence in scored[: self.pool]]
-        if not pool:
-            return []
-        read = self.reader.score(
-            self.question or asked,
-            [passage_text(item.title, section_of(item, s), s) for _, s in pool],
-        )
-        combined = [log_odds(p) - self.rank_weight * math.log1p(n) for n, p in enumerate(read)]
-        ranked = sorted(range(len(pool)), key=lambda n: (-combined[n], n))[:limit]
-        return [pool[n][1] for n in sorted(ranked, key=lambda n: pool[n][0])]
+        return best_sentences(asked, texts, limit, preferred, item.title, self.idf, self.unseen)
 
 
 # -- composing -----------------------------------------------------------------------------
@@ -708,11 +691,9 @@ def compose(
     """The answer to ``question`` from what retrieval found. ``idf`` (the lexical index's)
     lets rare words of the question count more when choosing the sentences to quote. With a
     ``reader``, hits carry its scores (``rag.reading.read``): they decide whether anything
-    answers, and the reader chooses the sentences to quote."""
+    answers."""
     reading = reading or ReadingConfig()
-    quoting = Quoting(
-        idf, unseen, reader, question, reading.sentence_pool, reading.sentence_rank_weight
-    )
+    quoting = Quoting(idf, unseen)
     answer = _compose(
         question, retrieval, catalog, config or AnswerConfig(), quoting, reading if reader else None
     )
@@ -720,13 +701,16 @@ def compose(
     return replace(answer, retrieved=ranked)
 
 
-def _fact_sources(question: str, strong: Sequence[ItemHit], quoting: Quoting) -> ItemHit:
+def _fact_sources(
+    question: str, strong: Sequence[ItemHit], quoting: Quoting, reading_ranked: bool
+) -> ItemHit:
     """The item whose best sentences answer a fact question best. The answer is often in a
     later or earlier meeting's item of the same case (a status, the result of a tender), not in
     the one that matched the question's words best, so the strong items compete on their best
-    sentences, the best-ranked item winning a near tie."""
-    if quoting.reader is not None:
-        return strong[0]  # the reader has ranked them on what they say
+    sentences, the best-ranked item winning a near tie. With a reader, the reader has ranked
+    them on what they say, and its first is the source."""
+    if reading_ranked:
+        return strong[0]
     idf, unseen = quoting.idf, quoting.unseen
     best: tuple[float, int] | None = None
     weights = _term_weights(question, "", idf, unseen)
@@ -823,7 +807,7 @@ def _compose(
     # An English question's words are matched in the minutes by their Danish glossary words.
     asked = translate_terms(question) if intent.language == "en" else question
     if not (wants_decision and top.record.item.decisions):
-        chosen = _fact_sources(asked, strong, quoting)
+        chosen = _fact_sources(asked, strong, quoting, reading is not None)
         strong.remove(chosen)
         strong.insert(0, chosen)
         top = chosen

@@ -36,7 +36,7 @@ class Engine:
         self.answering = answering or AnswerConfig()
         # The optional generative mode (rag.llm): None, the default, answers extractively.
         self.generator = generator
-        # The reader (rag.reader) that re-ranks, quotes and refuses; None: the rules alone.
+        # The reader (rag.reader) that re-ranks and refuses; None: the rules alone.
         self.reader = reader
         self.reading = reading or ReadingConfig()
         #: Why answers rest on the BM25 index alone (the vector store cannot be opened), or None.

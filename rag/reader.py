@@ -1,9 +1,10 @@
 """The reader seam: a model that scores how well a passage answers a question.
 
 One small protocol, the real backend (a cross-encoder trained here, ``rag.reader_model``) and
-its loader. The answer pipeline asks it three things: which retrieved items answer best
-(ranking), which sentences of the cited item to quote, and whether anything answers at all
-(refusal). A deterministic, model-free reader for tests and for trying referat without the
+its loader. The answer pipeline asks it two things: which retrieved items answer best
+(ranking) and whether anything answers at all (refusal). Which sentences to quote it chose
+too until its choice lost to the question's words on the round-7 to round-9 blind files
+(eval/README.md). A deterministic, model-free reader for tests and for trying referat without the
 model lives in ``rag.overlap_reader``.
 """
 

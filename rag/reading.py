@@ -29,8 +29,6 @@ class ReadingConfig:
     # An item that scores less does not answer the question. 0 (no veto): on the tuning split
     # (eval/README.md, "Round 6") 0.05 refused no no-answer question and 3-4 answerable ones.
     min_answer: float = 0.0
-    sentence_pool: int = 16  # sentences of a cited item the reader chooses the quote from
-    sentence_rank_weight: float = 1.0  # the prior for the question words' order of them
 
 
 def item_passages(hit: ItemHit, count: int) -> list[str]:
