@@ -422,8 +422,8 @@ def best_sentences(
 @dataclass(frozen=True)
 class Quoting:
     """How the sentences to quote are chosen: by the question's words, rarer ones (by the
-    lexical index's ``idf``) weighing more. Not by the reader: its choice quoted worse than
-    the words' on every round-7 and round-8 blind file at their first runs (eval/README.md)."""
+    lexical index's ``idf``) weighing more. Not by the reader: over the round-7 to round-9
+    blind files at their first runs its choice quoted worse than the words' (eval/README.md)."""
 
     idf: Callable[[str], float | None] | None = None
     unseen: float = 0.0
@@ -466,6 +466,37 @@ def _citation(
         item_id=record.item_id,
         vote=vote.text if vote else None,
     )
+
+
+def _quote_decisions(
+    catalog: Catalog,
+    record: ItemRecord,
+    trail: Sequence[TrailStep],
+    citations: list[Citation],
+    parts: list[str],
+) -> None:
+    """The item's decisions, each with who decided when: this meeting's own first, then what
+    it approved, then any earlier decisions the item repeats that the approvals did not already
+    show, newest first (a Byråd item repeats the Magistrat's recommendation)."""
+    item = record.item
+    own = own_decision(record)
+    repeated = sorted(
+        (d for d in item.decisions if d is not own), key=lambda d: d.date or "", reverse=True
+    )
+    for decision in (own, *repeated):
+        if any(c.quote == decision.text for c in citations):
+            continue
+        citations.append(_citation(record, decision.text, "Beslutning", decision))
+        who = decision.body or record.body
+        when = danish_date(decision.date or record.meeting_date)
+        where = f"punkt {item.number}: {item.title}"
+        if decision is not own:
+            # An earlier body's decision, as this item's minutes repeat it.
+            where = f"gengivet i {record.body}s referat, {where}"
+        parts.append(
+            f"{who} besluttede den {when} ({where}) [{len(citations)}]:\n{_quote(decision.text)}"
+        )
+        _what_was_approved(catalog, record, decision, trail, citations, parts)
 
 
 def trail_for(catalog: Catalog, record: ItemRecord) -> tuple[TrailStep, ...]:
@@ -701,16 +732,11 @@ def compose(
     return replace(answer, retrieved=ranked)
 
 
-def _fact_sources(
-    question: str, strong: Sequence[ItemHit], quoting: Quoting, reading_ranked: bool
-) -> ItemHit:
+def _fact_sources(question: str, strong: Sequence[ItemHit], quoting: Quoting) -> ItemHit:
     """The item whose best sentences answer a fact question best. The answer is often in a
     later or earlier meeting's item of the same case (a status, the result of a tender), not in
     the one that matched the question's words best, so the strong items compete on their best
-    sentences, the best-ranked item winning a near tie. With a reader, the reader has ranked
-    them on what they say, and its first is the source."""
-    if reading_ranked:
-        return strong[0]
+    sentences, the best-ranked item winning a near tie."""
     idf, unseen = quoting.idf, quoting.unseen
     best: tuple[float, int] | None = None
     weights = _term_weights(question, "", idf, unseen)
@@ -807,7 +833,8 @@ def _compose(
     # An English question's words are matched in the minutes by their Danish glossary words.
     asked = translate_terms(question) if intent.language == "en" else question
     if not (wants_decision and top.record.item.decisions):
-        chosen = _fact_sources(asked, strong, quoting, reading is not None)
+        # A reader has ranked the items on what they say: its first is the source.
+        chosen = strong[0] if reading is not None else _fact_sources(asked, strong, quoting)
         strong.remove(chosen)
         strong.insert(0, chosen)
         top = chosen
@@ -822,27 +849,7 @@ def _compose(
         record = final_step(catalog, record, trail)
     item = record.item
     if wants_decision and item.decisions:
-        # This meeting's own decision first, then what it approved, then any earlier
-        # decisions the item repeats that the approvals did not already show, newest first.
-        own = own_decision(record)
-        repeated = sorted(
-            (d for d in item.decisions if d is not own), key=lambda d: d.date or "", reverse=True
-        )
-        for decision in (own, *repeated):
-            if any(c.quote == decision.text for c in citations):
-                continue
-            citations.append(_citation(record, decision.text, "Beslutning", decision))
-            who = decision.body or record.body
-            when = danish_date(decision.date or record.meeting_date)
-            where = f"punkt {item.number}: {item.title}"
-            if decision is not own:
-                # An earlier body's decision, as this item's minutes repeat it.
-                where = f"gengivet i {record.body}s referat, {where}"
-            parts.append(
-                f"{who} besluttede den {when} ({where}) [{len(citations)}]:\n"
-                f"{_quote(decision.text)}"
-            )
-            _what_was_approved(catalog, record, decision, trail, citations, parts)
+        _quote_decisions(catalog, record, trail, citations, parts)
         _add_context(asked, record, citations, parts, quoting)
     else:
         # The whole item, not only the passages retrieval ranked: the sentence that holds the
@@ -858,11 +865,8 @@ def _compose(
                 f"Ifølge {top.record.body}s referat fra den {danish_date(top.record.meeting_date)} "
                 f"(punkt {item.number}: {item.title}) [1]:\n{_quote(quote)}"
             )
-        if item.decisions and intent.kind != "decision":
-            decision = own_decision(record)
-            citations.append(_citation(record, decision.text, "Beslutning", decision))
-            parts.append(f"Beslutning [{len(citations)}]:\n{_quote(decision.text)}")
-            _what_was_approved(catalog, record, decision, trail, citations, parts)
+        if item.decisions:
+            _quote_decisions(catalog, record, trail, citations, parts)
     see_also = []
     cited = {c.item_id for c in citations} | {record.item_id}
     occasions: list[ItemRecord] = []

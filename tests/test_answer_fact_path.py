@@ -31,3 +31,30 @@ def test_a_fact_question_quotes_the_case_then_the_decision(tmp_path: Path) -> No
     assert COST in first.quote
     assert (second.section, second.quote) == ("Beslutning", DECISION)
     assert answer.answer.index("18,5 mio. kr.") < answer.answer.index(DECISION)
+
+
+RECOMMENDATION = "Magistraten indstiller, at byrådet godkender indstilling af 7. marts 2024."
+
+
+def test_a_fact_question_also_quotes_the_earlier_decision_the_item_repeats(
+    tmp_path: Path,
+) -> None:
+    # Aarhus' Byråd items repeat the Magistrat's recommendation as a decision of its own;
+    # "Hvilken indstilling anbefalede Magistraten?" is read as a fact question.
+    question = "Hvilken indstilling om Kongeruten indstiller Magistraten?"
+    assert parse_query(question, date(2024, 6, 1), ()).kind == "fact"
+    item = FakeItem(
+        2,
+        "Anlægsbevilling til Kongeruten",
+        "24/7",
+        (
+            ("Sagsfremstilling", "Kongeruten bliver en sti gennem Kongelunden."),
+            ("Beslutning Magistraten den 01-04-2024", RECOMMENDATION),
+        ),
+        "Vedtaget.",
+    )
+    engine = engine_for(tmp_path, {"b.txt": FakeMeeting("09-04-2024", "Byrådet", (item,))})
+    answer = engine.ask(question)
+    decisions = [c for c in answer.citations if c.section == "Beslutning"]
+    assert [c.quote for c in decisions] == ["Vedtaget.", RECOMMENDATION]
+    assert "Magistraten besluttede den 01-04-2024" in answer.answer
