@@ -126,10 +126,10 @@ def log_odds(probability: float) -> float:
 
 
 def default_reader(settings: Settings) -> str:
-    """What an unset ``settings.reader`` means: the shipped reader, which beats the answer rules
-    on every round-4 blind file at its first run (eval/README.md, "Round 4"), except beside the
-    model-free hash embedder (tests, quick tries), where the e5 base model the reader reads
-    with is not meant to be needed."""
+    """What an unset ``settings.reader`` means: the shipped reader, which beat the answer rules
+    on every round-4 blind file at its first run (eval/README.md, "Round 4"; mixed since),
+    except beside the model-free hash embedder (tests, quick tries), where the e5 base model
+    the reader reads with is not meant to be needed."""
     from index.embedder import HASH_EMBEDDER
 
     return READER_OFF if settings.embed_model == HASH_EMBEDDER else READER_MODEL
