@@ -423,7 +423,7 @@ def best_sentences(
 class Quoting:
     """How the sentences to quote are chosen: by the question's words, rarer ones (by the
     lexical index's ``idf``) weighing more. Not by the reader: over the round-7 to round-9
-    blind files at their first runs its choice quoted worse than the words' (eval/README.md)."""
+    blind files at their first runs its choice quoted no better (eval/README.md, "Round 9")."""
 
     idf: Callable[[str], float | None] | None = None
     unseen: float = 0.0

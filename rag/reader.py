@@ -2,10 +2,10 @@
 
 One small protocol, the real backend (a cross-encoder trained here, ``rag.reader_model``) and
 its loader. The answer pipeline asks it two things: which retrieved items answer best
-(ranking) and whether anything answers at all (refusal). Which sentences to quote it chose
-too until its choice lost to the question's words on the round-7 to round-9 blind files
-(eval/README.md). A deterministic, model-free reader for tests and for trying referat without the
-model lives in ``rag.overlap_reader``.
+(ranking) and whether anything answers at all (refusal). It chose the sentences to quote too,
+until over the round-7 to round-9 blind files its choice quoted no better than the question's
+words (eval/README.md, "Round 9"). A deterministic, model-free reader for tests and for
+trying referat without the model lives in ``rag.overlap_reader``.
 """
 
 from __future__ import annotations

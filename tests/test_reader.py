@@ -180,8 +180,8 @@ def test_the_reader_does_not_veto_a_closed_item_it_reads_only_the_title_of() -> 
 def test_the_question_words_not_the_reader_choose_the_sentences_to_quote(
     tmp_path: Path,
 ) -> None:
-    # The reader's choice quoted worse than the words' on the round-7 to round-9 blind files
-    # at their first runs (eval/README.md): it ranks and refuses, it does not quote.
+    # Over the round-7 to round-9 blind files the reader's choice quoted no better than the
+    # words' (eval/README.md, "Round 9"): it ranks and refuses, it does not quote.
     text = (
         "Planen peger på 14 steder med mange uheld i kommunen.\n\n"
         "Den er skrevet i foråret af en arbejdsgruppe.\n\n"
