@@ -27,6 +27,10 @@ passages that do not (label 0):
   with an item but asks about something it does not mention is not answered by it (refusing).
 
 Items of one case (same case number or same title) are never each other's negatives.
+
+Since round 9 the answer no longer asks the reader which sentence to quote (the question's
+words choose it, ``rag.answer.Quoting``); the sentence pairs stay, so that the shipped weights
+can be rebuilt as they were trained.
 """
 
 from __future__ import annotations
