@@ -68,6 +68,7 @@ class IndexSummary:
     indexed: int = 0
     unchanged: int = 0
     removed: int = 0
+    gone: int = 0  # indexed files that no longer exist, left in place without --prune
     repaired: int = 0
     meetings: int = 0
     items: int = 0
@@ -384,10 +385,8 @@ class Indexer:
         except Exception:  # the write error being raised says enough; the next run repairs
             pass
 
-    def _prune(self, known: Iterable[str], summary: IndexSummary) -> None:
-        for key in known:
-            if Path(key).exists():
-                continue
+    def _prune(self, gone: Iterable[str], summary: IndexSummary) -> None:
+        for key in gone:
             self._lexical_goes_stale()
             with self._catalog():
                 self.catalog.mark_pending([key])
@@ -433,8 +432,11 @@ class Indexer:
                     batch, batch_chunks = [], 0
                 if progress:
                     progress(done, len(files))
+            gone = [key for key in known if not Path(key).exists()]
             if prune:
-                self._prune(known, summary)
+                self._prune(gone, summary)
+            else:
+                summary.gone = len(gone)
             if self.lexical is not None and (
                 stale or self._stale_noted or not self.lexical.exists()
             ):

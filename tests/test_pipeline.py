@@ -131,8 +131,10 @@ def test_prune_removes_meetings_whose_files_are_gone(tmp_path: Path) -> None:
     files[1].unlink()
     kept = indexer.run([tmp_path / "minutes"])
     assert kept.removed == 0 and indexer.catalog.stats().meetings == 2
+    assert kept.gone == 1, "the run says a file is gone without removing it"
     pruned = indexer.run([tmp_path / "minutes"], prune=True)
     assert pruned.removed == 1
+    assert pruned.gone == 0
     assert indexer.catalog.stats().meetings == 1
     assert all(
         not c.source.endswith("b.txt") for c in indexer.catalog.chunks(sorted(store.ids())).values()
@@ -225,3 +227,20 @@ def test_opening_the_engine_with_another_model_is_refused(tmp_path: Path) -> Non
     settings = load_settings({"REFERAT_DATA_DIR": str(tmp_path)})
     with pytest.raises(ModelMismatch, match="Use --embed-model hash"):
         Engine.open(settings, other)
+
+
+def test_the_index_command_says_how_to_remove_a_gone_files_meetings(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from ui.cli import cli
+
+    files = _corpus(tmp_path / "minutes")
+    command = ["index", "--db", str(tmp_path / "db"), "--embed-model", "hash"]
+    runner = CliRunner()
+    assert runner.invoke(cli, [*command, str(tmp_path / "minutes")]).exit_code == 0
+    files[1].unlink()
+    kept = runner.invoke(cli, [*command, str(tmp_path / "minutes")])
+    assert kept.exit_code == 0, kept.output
+    assert "1 indexed files no longer exist" in kept.output and "--prune" in kept.output
+    pruned = runner.invoke(cli, [*command, "--prune", str(tmp_path / "minutes")])
+    assert "1 removed" in pruned.output and "no longer exist" not in pruned.output

@@ -141,13 +141,19 @@ def main() -> None:
 
 # -- index ---------------------------------------------------------------------------------
 def _summary_lines(summary: Any) -> list[str]:
-    return [
+    lines = [
         f"files: {summary.files} ({summary.indexed} indexed, {summary.unchanged} unchanged, "
         f"{len(summary.skipped)} skipped, {summary.removed} removed)",
         f"meetings: {summary.meetings}, items: {summary.items} "
         f"(closed, text left out: {summary.closed_items}), chunks: {summary.chunks}",
         f"seconds: {summary.seconds:.1f}",
     ]
+    if summary.gone:
+        lines.append(
+            f"{summary.gone} indexed files no longer exist (moved or deleted) and are still "
+            "answered from; `referat index --prune PATH...` removes their meetings"
+        )
+    return lines
 
 
 @cli.command()
@@ -187,6 +193,7 @@ def index(
             "indexed": summary.indexed,
             "unchanged": summary.unchanged,
             "removed": summary.removed,
+            "gone": summary.gone,
             "repaired": summary.repaired,
             "meetings": summary.meetings,
             "items": summary.items,
